@@ -1,0 +1,55 @@
+# Every target sets itself up: a fresh clone needs nothing but Python 3.10+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+# Sphinx flags: warnings are errors, nitpicky cross-references, keep going to report all.
+BOOK_FLAGS ?= -W -n --keep-going
+
+.PHONY: help book test lint serve lab clean setup setup-test
+
+help:
+	@echo "make book   build the book (executes every chapter) into _build/html"
+	@echo "make test   install the test oracles too, build the book, run every test"
+	@echo "make lint   ruff on the package, tests and chapters"
+	@echo "make serve  serve _build/html on http://localhost:$(PORT)"
+	@echo "make lab    JupyterLab on the chapters, in the book's environment"
+	@echo "make clean  remove the build, the execution cache and the environment"
+
+# The environment: created once, re-installed when a requirements file changes.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+$(VENV)/.installed-test: tests/requirements-oracles.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r tests/requirements-oracles.txt
+	touch $@
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+book: setup
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The book is in $(CURDIR)/_build/html/index.html  (make serve to browse it)"
+
+test: setup-test book
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check scratchdl tests benchmarks book
+
+serve:
+	@test -f _build/html/index.html || { echo "no built site: run make book first"; exit 1; }
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lab: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
+
+clean:
+	rm -rf _build $(VENV) .pytest_cache .ruff_cache scratchdl.egg-info

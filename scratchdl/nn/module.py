@@ -1,0 +1,239 @@
+"""The Module protocol every gradient-trained building block follows.
+
+A module has an explicit forward and backward pass (there is no autograd: writing the
+backward pass is the point of the book).
+
+* ``forward(x)`` computes the output and caches what ``backward`` needs.
+* ``backward(dout)`` takes dL/d(output), returns dL/d(input) and **adds** the gradient of
+  every parameter into ``grads``. Accumulating (rather than overwriting) is the one rule for
+  all modules: it is what makes weight tying and weights shared across time steps correct.
+  Call ``zero_grad()`` before each backward pass, as in PyTorch.
+* ``params``, ``grads`` and ``buffers`` map names to arrays; containers report their
+  children's under dotted names (``"0.weight"``). Optimizers and ``load_state_dict`` update
+  these arrays **in place**, so a reference taken once stays valid.
+* ``train()`` / ``eval()`` switch the behaviour of Dropout and batch normalization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from scratchdl._validation import FLOAT_DTYPES
+
+
+class Module:
+    """Base class of layers and containers.
+
+    Subclasses call ``super().__init__()``, create parameters with
+    :meth:`register_parameter`, and implement :meth:`forward` and :meth:`backward`.
+    Assigning a Module to an attribute registers it as a child, as in PyTorch.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_grads", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # -- registration -------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._modules:
+            del self._modules[name]
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name: str, value: np.ndarray) -> None:
+        """Add a trainable array ``value`` under ``name`` with a zeroed gradient beside it."""
+        if "." in name or not name:
+            raise ValueError(f"parameter name must be non-empty and without '.', got {name!r}")
+        if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
+            raise TypeError(
+                f"parameter {name!r} must be a float32 or float64 numpy array, got "
+                f"{getattr(value, 'dtype', type(value).__name__)}"
+            )
+        self._params[name] = value
+        self._grads[name] = np.zeros_like(value)
+
+    def tie_parameter(self, name: str, source: Module, source_name: str) -> None:
+        """Make parameter ``name`` the very same array as ``source.params[source_name]``.
+
+        The gradient array is shared too, so both users' backward passes add into one
+        gradient: this is weight tying (e.g. an embedding and an output layer).
+        """
+        if name not in self._params or source_name not in source._params:
+            raise KeyError(
+                f"tie_parameter: {name!r} must be a parameter of {type(self).__name__} and "
+                f"{source_name!r} one of {type(source).__name__}"
+            )
+        own, shared = self._params[name], source._params[source_name]
+        if own.shape != shared.shape or own.dtype != shared.dtype:
+            raise ValueError(
+                f"tie_parameter: {name!r} is {own.shape} {own.dtype} but {source_name!r} is "
+                f"{shared.shape} {shared.dtype}"
+            )
+        self._params[name] = shared
+        self._grads[name] = source._grads[source_name]
+
+    def register_buffer(self, name: str, value: np.ndarray) -> None:
+        """Add a non-trainable array (e.g. running statistics) saved in ``state_dict``."""
+        if "." in name or not name:
+            raise ValueError(f"buffer name must be non-empty and without '.', got {name!r}")
+        self._buffers[name] = np.asarray(value)
+
+    # -- the protocol -------------------------------------------------------------------
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    # -- parameters, gradients, buffers -------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yield ``(dotted name, module)`` for this module and all its descendants."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def _collect(self, attribute: str) -> dict[str, np.ndarray]:
+        if not self._modules:
+            return getattr(self, attribute)
+        out = {}
+        for prefix, module in self.named_modules():
+            for name, value in getattr(module, attribute).items():
+                out[f"{prefix}.{name}" if prefix else name] = value
+        return out
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Trainable arrays by (dotted) name. Update them in place; do not rebind keys."""
+        return self._collect("_params")
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients of the loss with respect to ``params``: same keys, shapes and dtypes."""
+        return self._collect("_grads")
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Non-trainable state (running statistics) by (dotted) name."""
+        return self._collect("_buffers")
+
+    def named_parameters(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Yield ``(name, parameter, gradient)``; optimizers keep these references.
+
+        A parameter shared by two modules (weight tying) is yielded once.
+        """
+        seen = set()
+        params, grads = self.params, self.grads
+        for name, value in params.items():
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            yield name, value, grads[name]
+
+    def num_parameters(self) -> int:
+        """Number of trainable scalars (shared arrays counted once)."""
+        return sum(p.size for _, p, _ in self.named_parameters())
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero, in place."""
+        for grad in self.grads.values():
+            grad.fill(0)
+
+    @property
+    def dtype(self):
+        """dtype of the parameters (``None`` for a module without any)."""
+        for value in self.params.values():
+            return value.dtype
+        return None
+
+    def to(self, dtype) -> Module:
+        """Cast parameters, gradients and floating buffers to ``dtype`` (float32 or float64).
+
+        This replaces the arrays, so create optimizers *after* calling it.
+        """
+        dtype = np.dtype(dtype)
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        for _, module in self.named_modules():
+            for name in module._params:
+                module._params[name] = module._params[name].astype(dtype)
+                module._grads[name] = module._grads[name].astype(dtype)
+            for name, value in module._buffers.items():
+                if value.dtype in FLOAT_DTYPES:
+                    module._buffers[name] = value.astype(dtype)
+        return self
+
+    # -- modes ----------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and its children to training (or, with ``False``, eval) mode."""
+        for _, module in self.named_modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode: Dropout is the identity, BatchNorm uses running stats."""
+        return self.train(False)
+
+    # -- saving and loading ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer under dotted names (PyTorch's naming)."""
+        state = {name: value.copy() for name, value in self.params.items()}
+        state.update({name: np.array(value, copy=True) for name, value in self.buffers.items()})
+        return state
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+        """Copy arrays from ``state`` into this module's parameters and buffers, in place.
+
+        Values may be NumPy arrays or anything ``np.asarray`` accepts (e.g. a PyTorch
+        tensor's ``.detach().numpy()``); they are cast to each target's dtype. Everything
+        is checked before anything is written, so a bad ``state`` changes nothing.
+        """
+        targets = {**self.params, **self.buffers}
+        missing = sorted(set(targets) - set(state))
+        unexpected = sorted(set(state) - set(targets))
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        arrays = {}
+        for name in set(targets) & set(state):
+            value = np.asarray(state[name])
+            if value.shape != targets[name].shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: {name!r} has shape "
+                    f"{value.shape}, expected {targets[name].shape}"
+                )
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: {name!r} contains NaN or inf"
+                )
+            arrays[name] = value
+        for name, value in arrays.items():
+            np.copyto(targets[name], value, casting="unsafe")
+
+    # -- printing -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Arguments shown inside the parentheses of ``repr``; override in layers."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not self._modules:
+            return head + ")"
+        lines = [head]
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"

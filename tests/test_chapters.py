@@ -1,0 +1,82 @@
+"""Every number a chapter's prose states is asserted here.
+
+Chapters never type a result into their text. A cell computes it and *glues* it
+(``myst_nb.glue("name", value, display=False)``); the prose shows it with
+``{glue:text}`name:.1%``` (an unknown name fails the ``-W`` build). When the book is
+built, Jupyter Book writes every glued value to
+``_build/jupyter_execute/book/<chapter>.glue.json``. This module reads those files and
+checks each value against the claim below, so the text cannot drift from the code, and it
+fails if a chapter glues a number that no claim covers.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+
+import pytest
+
+from tests.site import BUILD, chapter_names, require_build
+
+
+def at_least(low):
+    return lambda v: v >= low, f">= {low}"
+
+
+def between(low, high):
+    return lambda v: low <= v <= high, f"in [{low}, {high}]"
+
+
+def at_most(high):
+    return lambda v: v <= high, f"<= {high}"
+
+
+# name of the glued value -> (predicate, description). Every glued value needs an entry.
+CLAIMS: dict[str, dict[str, tuple]] = {
+    "01_mlp": {},
+}
+
+
+def glued_values(chapter: str) -> dict:
+    path = BUILD / "jupyter_execute" / "book" / f"{chapter}.glue.json"
+    if not path.exists():
+        return {}
+    raw = json.loads(path.read_text())
+    values = {}
+    for name, output in raw.items():
+        text = output["data"]["text/plain"]
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            values[name] = text
+    return values
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("chapter", chapter_names())
+def test_every_glued_number_is_claimed(chapter):
+    require_build()
+    assert chapter in CLAIMS, f"{chapter} has no entry in CLAIMS"
+    glued = glued_values(chapter)
+    unclaimed = sorted(set(glued) - set(CLAIMS[chapter]))
+    missing = sorted(set(CLAIMS[chapter]) - set(glued))
+    assert not unclaimed, f"{chapter} glues numbers no test asserts: {unclaimed}"
+    assert not missing, f"{chapter} no longer glues claimed numbers: {missing}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize(
+    "chapter,name",
+    [(chapter, name) for chapter, claims in CLAIMS.items() for name in claims],
+)
+def test_claim_holds(chapter, name):
+    require_build()
+    glued = glued_values(chapter)
+    assert name in glued, f"{chapter} does not glue {name!r}"
+    value = glued[name]
+    predicate, description = CLAIMS[chapter][name]
+    assert isinstance(value, (int, float)) and math.isfinite(value), (
+        f"{chapter}:{name} is not a finite number: {value!r}"
+    )
+    assert predicate(value), f"{chapter}:{name} = {value!r}, expected {description}"
