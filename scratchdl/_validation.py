@@ -113,6 +113,7 @@ def check_number(
     if too_low or too_high:
         lo = "-inf" if low is None else f"{low}"
         hi = "inf" if high is None else f"{high}"
-        interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+        opening, closing = ("[" if low_inclusive else "("), ("]" if high_inclusive else ")")
+        interval = f"{opening}{lo}, {hi}{closing}"
         raise ValueError(f"{where}{name} must be in {interval}, got {value!r}")
     return int(value) if integer else float(value)

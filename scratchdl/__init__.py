@@ -1,0 +1,37 @@
+"""scratchdl: deep learning from scratch with NumPy, the tested package behind the book.
+
+Subpackages and modules, one concept each: ``nn`` (layers), ``functional``, ``init``,
+``losses``, ``optim``, ``gradcheck``, ``data``, ``train``, ``metrics``, ``plot``,
+``display``.
+"""
+
+__version__ = "0.1.0"
+
+from scratchdl import (  # noqa: E402
+    data,
+    display,
+    functional,
+    gradcheck,
+    init,
+    losses,
+    metrics,
+    nn,
+    optim,
+    plot,
+    train,
+)
+
+__all__ = [
+    "__version__",
+    "data",
+    "display",
+    "functional",
+    "gradcheck",
+    "init",
+    "losses",
+    "metrics",
+    "nn",
+    "optim",
+    "plot",
+    "train",
+]

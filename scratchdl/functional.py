@@ -1,0 +1,300 @@
+"""Stateless math shared by layers and losses: softmax, sigmoid, GELU and friends.
+
+Every function here is written to be numerically stable, because the naive formulas fail
+on exactly the inputs a network produces when training goes well (confident logits) or
+badly (exploding activations):
+
+* ``exp`` overflows float64 above 709 and float32 above 88, so softmax and log-sum-exp
+  subtract the maximum first, and the sigmoid only ever exponentiates ``-|x|``.
+* ``log(1 + exp(x))`` is computed as ``max(x, 0) + log1p(exp(-|x|))``.
+
+The functions take NumPy float arrays (float32 or float64) and return arrays of the same
+dtype. They accept infinities where the math is defined, because attention masks use
+``-inf`` logits; layers validate their inputs before calling them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scratchdl._validation import check_float_array
+
+__all__ = [
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "sigmoid",
+    "softplus",
+    "erf",
+    "normal_cdf",
+    "normal_pdf",
+    "gelu",
+    "gelu_grad",
+    "gelu_tanh",
+    "gelu_tanh_grad",
+]
+
+
+def _check(x, name="x"):
+    return check_float_array(x, name, allow_nonfinite=True)
+
+
+def _shift(x, axis):
+    """The maximum along ``axis`` (kept), replaced by 0 where it is not finite.
+
+    Subtracting the maximum makes the largest exponent e^0 = 1. A slice that is entirely
+    -inf (a fully masked attention row) would give -inf - (-inf) = nan, so it is shifted by
+    0 instead.
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype)
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    r"""Stable :math:`\log \sum_j e^{x_j}` along ``axis``.
+
+    Uses :math:`\log \sum_j e^{x_j} = m + \log \sum_j e^{x_j - m}` with :math:`m = \max_j x_j`,
+    so the largest exponent is :math:`e^0 = 1` and nothing overflows.
+
+    Parameters
+    ----------
+    x : (..., C, ...) float array
+    axis : int
+        The axis to reduce.
+    keepdims : bool
+        Keep the reduced axis with length 1 (handy for broadcasting back against ``x``).
+
+    Returns
+    -------
+    array
+        ``x``'s shape without ``axis`` (or with length 1 there if ``keepdims``).
+    """
+    x = _check(x)
+    m = _shift(x, axis)
+    with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf is the answer
+        out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def softmax(x, axis=-1):
+    r"""Stable softmax :math:`e^{x_i - m} / \sum_j e^{x_j - m}` along ``axis``.
+
+    Parameters
+    ----------
+    x : (..., C) float array
+        Logits.
+    axis : int
+        The axis that sums to one.
+
+    Returns
+    -------
+    (..., C) array of probabilities, same shape and dtype as ``x``. A slice whose logits
+    are all ``-inf`` gives NaN, as in PyTorch.
+    """
+    x = _check(x)
+    e = np.exp(x - _shift(x, axis))
+    with np.errstate(invalid="ignore"):  # an all -inf slice gives 0/0 = nan, as in PyTorch
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    r"""Stable :math:`\log \operatorname{softmax}(x)_i = (x_i - m) - \log \sum_j e^{x_j - m}`.
+
+    :math:`m = \max_j x_j`.
+
+    Computing ``np.log(softmax(x))`` instead would give ``log(0) = -inf`` as soon as one
+    probability underflows; this form stays finite for logits as large as ``1e4``.
+
+    Parameters
+    ----------
+    x : (..., C) float array
+    axis : int
+
+    Returns
+    -------
+    (..., C) array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    # Subtract the maximum before anything else: (x - m) is exact for the largest logits,
+    # whereas x - logsumexp(x) would round logsumexp to the spacing of floats near x.
+    shifted = x - _shift(x, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):  # all -inf slice: nan, as in PyTorch
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def sigmoid(x):
+    r"""Logistic function :math:`\sigma(x) = 1 / (1 + e^{-x})` without overflow.
+
+    With :math:`z = e^{-|x|} \in (0, 1]`,
+
+    .. math::
+        \sigma(x) = \frac{1}{1 + z} \ (x \ge 0), \qquad
+        \sigma(x) = \frac{z}{1 + z} \ (x < 0),
+
+    so the exponential never overflows, and each branch is accurate to a rounding error
+    (no cancellation), for any ``x``.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array of values in [0, 1], same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def softplus(x):
+    r"""Stable :math:`\log(1 + e^{x}) = \max(x, 0) + \log(1 + e^{-|x|})`.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# NumPy has no erf. The standard library's math.erf and math.erfc are accurate to about
+# one unit in the last place; frompyfunc applies them element by element. That is slower
+# than a vectorized formula (about 0.1 s per million values), but exact, which is what a
+# reference implementation needs.
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+_erfc_elementwise = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erf(x):
+    r"""The error function :math:`\operatorname{erf}(x) = \frac{2}{\sqrt\pi}\int_0^x e^{-t^2}dt`.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return np.asarray(_erf_elementwise(x), dtype=x.dtype)
+
+
+def normal_cdf(x):
+    r"""Standard normal CDF :math:`\Phi(x) = \frac12\left(1 + \operatorname{erf}(x/\sqrt2)\right)`.
+
+    Computed as :math:`\frac12 \operatorname{erfc}(-x/\sqrt2)`, which is the same function
+    but keeps full relative accuracy in the left tail, where :math:`1 + \operatorname{erf}`
+    would cancel to a few correct digits (at :math:`x = -8`, :math:`\Phi \approx 6 \cdot
+    10^{-16}`).
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array of values in [0, 1], same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return 0.5 * np.asarray(_erfc_elementwise(-x / math.sqrt(2)), dtype=x.dtype)
+
+
+def normal_pdf(x):
+    r"""Standard normal density :math:`\varphi(x) = e^{-x^2/2} / \sqrt{2\pi}`.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
+
+
+def gelu(x):
+    r"""Gaussian error linear unit :math:`x \Phi(x)`, exact (erf) form.
+
+    :math:`\Phi` is the standard normal CDF, :func:`normal_cdf` (Hendrycks and Gimpel,
+    2016). This is PyTorch's ``GELU(approximate='none')``.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return x * normal_cdf(x)
+
+
+def gelu_grad(x):
+    r"""Derivative of :func:`gelu`: :math:`\Phi(x) + x \varphi(x)`.
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    return normal_cdf(x) + x * normal_pdf(x)
+
+
+# The constants of the tanh approximation, as in the GELU paper and PyTorch.
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_KAPPA = 0.044715
+
+
+def gelu_tanh(x):
+    r"""GELU's tanh approximation :math:`\frac x2 \left(1 + \tanh u\right)`.
+
+    with :math:`u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)`. This is PyTorch's
+    ``GELU(approximate='tanh')`` (used by GPT-2).
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    u = _SQRT_2_OVER_PI * (x + _KAPPA * x**3)
+    return 0.5 * x * (1 + np.tanh(u))
+
+
+def gelu_tanh_grad(x):
+    r"""Derivative of :func:`gelu_tanh`.
+
+    .. math::
+        \frac12 (1 + \tanh u)
+        + \frac x2 (1 - \tanh^2 u)\, \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, x^2)
+
+    Parameters
+    ----------
+    x : float array, any shape
+
+    Returns
+    -------
+    array, same shape and dtype as ``x``.
+    """
+    x = _check(x)
+    t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x**3))
+    du_dx = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x**2)
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * du_dx

@@ -1,0 +1,86 @@
+"""Classification metrics computed from integer labels.
+
+Both functions take labels, not scores: turn a model's logits of shape (N, C) into
+labels with ``logits.argmax(axis=1)`` first. The conventions are scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _check_labels(y_true, y_pred, owner: str):
+    """Check two 1-D integer (or boolean) label arrays of the same length."""
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if not isinstance(y, np.ndarray):
+            raise TypeError(f"{owner}: {name} must be a numpy array, got {type(y).__name__}")
+        if not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
+            raise TypeError(f"{owner}: {name} must hold integer class labels, got dtype "
+                            f"{y.dtype}; for scores of shape (N, C) use scores.argmax(axis=1)")
+        if y.ndim != 1:
+            raise ValueError(f"{owner}: {name} must be 1-D labels of shape (N,), got shape "
+                             f"{y.shape}; for scores of shape (N, C) use scores.argmax(axis=1)")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{owner}: y_true has {len(y_true)} labels but y_pred has "
+                         f"{len(y_pred)}")
+    if len(y_true) == 0:
+        raise ValueError(f"{owner}: y_true and y_pred are empty")
+    return y_true.astype(np.int64, copy=False), y_pred.astype(np.int64, copy=False)
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Fraction of predictions equal to the true label.
+
+    Parameters
+    ----------
+    y_true : (N,) integer array
+    y_pred : (N,) integer array
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, "accuracy")
+    return float(np.mean(y_true == y_pred))
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None):
+    """Count how often each true class was predicted as each class.
+
+    Parameters
+    ----------
+    y_true : (N,) integer array
+        Labels in ``[0, n_classes)``.
+    y_pred : (N,) integer array
+        Labels in ``[0, n_classes)``.
+    n_classes : int, optional
+        Size of the matrix; by default one more than the largest label in either array.
+
+    Returns
+    -------
+    (n_classes, n_classes) int64 array
+        Entry ``[i, j]`` counts the samples of true class ``i`` predicted as ``j``: rows are
+        true classes, columns predictions (scikit-learn's layout), so the diagonal holds
+        the correct predictions and each row sums to the size of that class.
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, "confusion_matrix")
+    low = min(y_true.min(), y_pred.min())
+    if low < 0:
+        raise ValueError(f"confusion_matrix: labels must be non-negative, got {low}")
+    high = max(y_true.max(), y_pred.max())
+    if n_classes is None:
+        n_classes = int(high) + 1
+    else:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or (
+                n_classes < 1):
+            raise ValueError(f"confusion_matrix: n_classes must be a positive integer, "
+                             f"got {n_classes!r}")
+        if high >= n_classes:
+            raise ValueError(f"confusion_matrix: labels must lie in [0, {n_classes}), got "
+                             f"a label {high}")
+        n_classes = int(n_classes)
+    # Each (true, predicted) pair gets its own bin: index = true * C + predicted.
+    counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
+    return counts.reshape(n_classes, n_classes).astype(np.int64)

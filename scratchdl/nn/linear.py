@@ -1,0 +1,129 @@
+"""Linear (fully connected) layer: y = x W^T + b."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scratchdl import init
+from scratchdl._validation import check_number, check_rng
+from scratchdl.nn._checks import check_dout, check_dtype, check_input
+from scratchdl.nn.module import Module
+
+
+class Linear(Module):
+    r"""Affine map :math:`y = x W^\top + b`, with PyTorch's layout and initialization.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample, :math:`D_{in}`.
+    out_features : int
+        Size of each output sample, :math:`D_{out}`.
+    bias : bool
+        Whether to add a learned bias :math:`b`.
+    rng : numpy.random.Generator or int or None
+        Randomness for the initial weights.
+    dtype : numpy dtype
+        float64 (default, for checks) or float32 (for speed).
+
+    Attributes
+    ----------
+    weight : (out_features, in_features) array
+        :math:`W`, initialized from :math:`U(-1/\sqrt{D_{in}}, 1/\sqrt{D_{in}})` as in PyTorch.
+    bias : (out_features,) array or None
+        :math:`b`, same initial distribution.
+
+    Notes
+    -----
+    Shapes: ``x`` is (N, in_features), or (N, ..., in_features) where leading axes (e.g.
+    time steps) are treated as more samples. The output has ``out_features`` last.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Linear(3, 2, rng=0)
+    >>> layer(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, *, rng=None, dtype=np.float64):
+        super().__init__()
+        self.in_features = check_number(in_features, "in_features", low=1, integer=True,
+                                        owner="Linear")
+        self.out_features = check_number(out_features, "out_features", low=1, integer=True,
+                                         owner="Linear")
+        dtype = check_dtype(dtype, "Linear")
+        rng = check_rng(rng)
+        # PyTorch's default, kaiming_uniform_(a=sqrt(5)), is exactly this bound; it keeps
+        # the output's scale independent of the number of inputs.
+        bound = 1 / math.sqrt(self.in_features)
+        weight = np.empty((self.out_features, self.in_features), dtype=dtype)
+        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
+        if bias:
+            b = np.empty(self.out_features, dtype=dtype)
+            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
+        self.x = None  # the input, cached by forward for the weight gradient
+
+    @property
+    def weight(self):
+        """:math:`W`, shape (out_features, in_features)."""
+        return self.params["weight"]
+
+    @property
+    def bias(self):
+        """:math:`b`, shape (out_features,), or None without bias."""
+        return self.params.get("bias")
+
+    def forward(self, x):
+        r"""Compute :math:`y = x W^\top + b`.
+
+        Parameters
+        ----------
+        x : (N, in_features) array
+
+        Returns
+        -------
+        (N, out_features) array
+        """
+        check_input(self, x, features=self.in_features, dtype=self.weight.dtype)
+        self.x = x
+        y = x @ self.weight.T
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def backward(self, dout):
+        r"""Gradients of :math:`y = x W^\top + b`.
+
+        .. math::
+            \frac{\partial L}{\partial W} = \delta^\top x, \quad
+            \frac{\partial L}{\partial b} = \textstyle\sum_n \delta_n, \quad
+            \frac{\partial L}{\partial x} = \delta W,
+
+        with :math:`\delta = \partial L / \partial y`. Parameter gradients are added to
+        ``grads``.
+
+        Parameters
+        ----------
+        dout : (N, out_features) array
+            :math:`\delta`.
+
+        Returns
+        -------
+        (N, in_features) array
+            :math:`\partial L / \partial x`.
+        """
+        check_dout(self, dout, self.x, features=self.out_features)
+        # Leading axes (batch, time, ...) all index samples: sum over every one of them.
+        x = self.x.reshape(-1, self.in_features)
+        delta = dout.reshape(-1, self.out_features)
+        self.grads["weight"] += delta.T @ x
+        if self.bias is not None:
+            self.grads["bias"] += delta.sum(axis=0)
+        return dout @ self.weight
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}" + (
+            "" if self.bias is not None else ", bias=False")
