@@ -38,8 +38,10 @@ book: setup
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is in $(CURDIR)/_build/html/index.html  (make serve to browse it)"
 
+# Two xdist workers already use both cores; one BLAS thread each keeps them from fighting
+# over the cores (OpenBLAS threads spin and can slow a chapter many times over).
 test: setup-test book
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check scratchdl tests benchmarks book

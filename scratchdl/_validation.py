@@ -14,6 +14,14 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN or inf.
+
+    A ``ValueError`` like every bad input; its own class lets the training loop tell a
+    network that diverged (non-finite activations) from any other mistake.
+    """
+
+
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
     """Return a ``np.random.Generator`` from a Generator, an integer seed or ``None``.
 
@@ -69,7 +77,7 @@ def check_float_array(
             )
     if not allow_nonfinite and not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(f"{where}{name} contains {bad} NaN or infinite value(s)")
+        raise NonFiniteError(f"{where}{name} contains {bad} NaN or infinite value(s)")
     return x
 
 

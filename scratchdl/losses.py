@@ -100,7 +100,11 @@ class MSELoss(Loss):
         """Return the loss as a float and cache ``pred - target``."""
         self._check_pred_and_target(pred, target, "pred")
         self.diff = pred - target
-        return self._reduce(self.diff**2)
+        # A diverging model can make the square overflow. The loss is then inf, which the
+        # caller reports (fit raises FloatingPointError naming the step); a RuntimeWarning
+        # on top of that would only be noise.
+        with np.errstate(over="ignore"):
+            return self._reduce(self.diff**2)
 
     def backward(self):
         """Return dL/d(pred), shaped like ``pred``."""

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from scratchdl._validation import check_number
+from scratchdl._validation import NonFiniteError, check_number
 from scratchdl.nn.module import Module
 
 __all__ = [
@@ -126,7 +126,7 @@ class Optimizer:
                 )
             if not np.all(np.isfinite(grad)):
                 bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
-                raise ValueError(
+                raise NonFiniteError(
                     f"{owner}: the gradient of {name!r} contains {bad} NaN or infinite "
                     "value(s); no parameter was updated"
                 )

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from scratchdl._validation import check_number, check_rng
+from scratchdl._validation import NonFiniteError, check_number, check_rng
 from scratchdl.data.batching import iterate_minibatches
 from scratchdl.nn.module import Module
 
@@ -343,22 +343,33 @@ def _train_one_epoch(model, loss, optimizer, X, y, batch_size, rng, metric_fns, 
     for step, (X_batch, y_batch) in enumerate(
             iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng), start=1):
         optimizer.zero_grad()
-        outputs = model.forward(X_batch)
-        value = float(loss(outputs, y_batch))
-        if not np.isfinite(value):
-            lr = f" (lr={optimizer.lr:g})" if hasattr(optimizer, "lr") else ""
-            raise FloatingPointError(
-                f"loss became {value} at epoch {epoch}, step {step} of {n_steps}: training "
-                f"diverged; try a smaller learning rate{lr} or standardized inputs")
-        # Metrics before the update, so a metric that does not fit the task fails before
-        # any parameter has changed.
-        weight = len(X_batch)
-        totals["loss"] += value * weight
-        for name, fn in metric_fns.items():
-            totals[name] += float(fn(y_batch, outputs)) * weight
-        model.backward(loss.backward())
-        optimizer.step()
+        # X is finite (checked before training), so a NaN or inf anywhere in this step means
+        # the network diverged. Overflow warnings from the arithmetic would only repeat that;
+        # the FloatingPointError raised below says where it happened.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                outputs = model.forward(X_batch)
+                value = float(loss(outputs, y_batch))
+                if not np.isfinite(value):
+                    raise NonFiniteError(f"the loss became {value}")
+                # Metrics before the update, so a metric that does not fit the task fails
+                # before any parameter has changed.
+                weight = len(X_batch)
+                totals["loss"] += value * weight
+                for name, fn in metric_fns.items():
+                    totals[name] += float(fn(y_batch, outputs)) * weight
+                model.backward(loss.backward())
+                optimizer.step()
+            except NonFiniteError as error:
+                raise _diverged(epoch, step, n_steps, optimizer, str(error)) from error
     return {name: total / len(X) for name, total in totals.items()}
+
+
+def _diverged(epoch, step, n_steps, optimizer, what) -> FloatingPointError:
+    lr = f" (lr={optimizer.lr:g})" if hasattr(optimizer, "lr") else ""
+    return FloatingPointError(
+        f"training diverged at epoch {epoch}, step {step} of {n_steps}: {what}; "
+        f"try a smaller learning rate{lr} or standardized inputs")
 
 
 def _progress_line(epoch: int, epochs: int, record: dict) -> str:

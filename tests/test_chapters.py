@@ -5,7 +5,8 @@ Chapters never type a result into their text. A cell computes it and *glues* it
 ``{glue:text}`name:.1%``` (an unknown name fails the ``-W`` build). When the book is
 built, Jupyter Book writes every glued value to
 ``_build/jupyter_execute/book/<chapter>.glue.json``. This module reads those files and
-checks each value against the claim below, so the text cannot drift from the code, and it
+checks each value against its claim in `tests/claims/chNN_topic.py`, so the text cannot
+drift from the code, and it
 fails if a chapter glues a number that no claim covers.
 """
 
@@ -17,25 +18,10 @@ import math
 
 import pytest
 
+from tests.claims import all_claims
 from tests.site import BUILD, chapter_names, require_build
 
-
-def at_least(low):
-    return lambda v: v >= low, f">= {low}"
-
-
-def between(low, high):
-    return lambda v: low <= v <= high, f"in [{low}, {high}]"
-
-
-def at_most(high):
-    return lambda v: v <= high, f"<= {high}"
-
-
-# name of the glued value -> (predicate, description). Every glued value needs an entry.
-CLAIMS: dict[str, dict[str, tuple]] = {
-    "01_mlp": {},
-}
+CLAIMS = all_claims()
 
 
 def glued_values(chapter: str) -> dict:

@@ -236,10 +236,11 @@ def test_a_diverging_run_raises_immediately(blobs):
         fit(model, MSE(), optimizer, X * 1e3, targets, epochs=50, batch_size=8, rng=0,
             metrics=())
     message = str(info.value)
-    match = re.search(r"loss became (nan|inf) at epoch (\d+), step (\d+) of 23", message)
+    match = re.search(r"diverged at epoch (\d+), step (\d+) of 23: the loss became (nan|inf)",
+                      message)
     assert match, message
     assert "lr=1e+06" in message
-    epoch, step = int(match.group(2)), int(match.group(3))
+    epoch, step = int(match.group(1)), int(match.group(2))
     assert (epoch - 1) * 23 + step == len(model[1].seen), "it stops at the first bad step"
     assert model.training, "the mode is restored even after the error"
 
@@ -447,9 +448,8 @@ def test_binary_classification_with_bce_from_logits():
         evaluate(model, BCEWithLogitsLoss(), X, targets)["accuracy"])
 
 
-# MSELoss warns when the squared error overflows (pyproject turns that into an error); the
-# point here is the FloatingPointError that follows, so the warning is allowed.
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+# No warning filter: the overflowing square inside MSELoss must not warn (pyproject turns
+# scratchdl's RuntimeWarnings into errors); the reader gets the FloatingPointError alone.
 def test_a_huge_learning_rate_stops_with_a_clear_error():
     from scratchdl.losses import MSELoss
     from scratchdl.optim import SGD as RealSGD
@@ -458,6 +458,26 @@ def test_a_huge_learning_rate_stops_with_a_clear_error():
     X = rng.normal(size=(64, 4))
     targets = X @ rng.normal(size=(4, 1))
     model = mlp(4, 8, 1)
-    with pytest.raises(FloatingPointError, match=r"loss became (nan|inf) at epoch \d+, step \d+"):
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch \d+, step \d+ of \d+: "):
         fit(model, MSELoss(), RealSGD(model, lr=10.0), X, targets, epochs=100, batch_size=8,
             rng=0, metrics=())
+
+
+def test_overflowing_activations_stop_with_the_step_named():
+    # Finite inputs and weights whose product overflows: the NaN/inf appears inside the
+    # network, and the layer that meets it reports it; fit turns that into a divergence.
+    import warnings
+
+    from scratchdl.losses import CrossEntropyLoss
+    from scratchdl.nn import Linear, ReLU
+    from scratchdl.optim import SGD as RealSGD
+
+    model = Sequential(Linear(2, 4, rng=0), ReLU(), Linear(4, 2, rng=1))
+    model.params["0.weight"][...] = 1e300
+    X, y = np.full((8, 2), 1e10), np.zeros(8, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no RuntimeWarning on the way
+        with pytest.raises(FloatingPointError,
+                           match=r"diverged at epoch 1, step 1 of 1: ReLU\(\): x contains"):
+            fit(model, CrossEntropyLoss(), RealSGD(model, lr=0.1), X, y, epochs=1, batch_size=8,
+                metrics=())

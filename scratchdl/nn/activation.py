@@ -1,8 +1,8 @@
 """Elementwise activation functions as layers.
 
 An activation :math:`y = f(x)` acts on each entry separately, so its Jacobian is diagonal
-and the backward pass is a product entry by entry: :math:`\\partial L/\\partial x =
-\\partial L/\\partial y \\odot f'(x)`. Each layer caches whichever of :math:`x` or
+and the backward pass is a product entry by entry: :math:`dL/dx =
+dL/dy \\odot f'(x)`. Each layer caches whichever of :math:`x` or
 :math:`y` gives :math:`f'` most cheaply. They work on arrays of any shape and keep the
 input's dtype.
 """

@@ -16,7 +16,7 @@ class Dropout(Module):
     :math:`m_i = \mathbb 1[u_i \ge p] / (1 - p)`, :math:`u_i \sim U(0, 1)`. Scaling the kept
     entries makes :math:`\mathbb E[y] = x`, so evaluation needs no correction: in ``eval()``
     mode the layer is the identity. The backward pass reuses the mask:
-    :math:`\partial L/\partial x = \partial L/\partial y \odot m`.
+    :math:`dL/dx = dL/dy \odot m`.
 
     Parameters
     ----------

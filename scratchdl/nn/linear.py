@@ -98,11 +98,11 @@ class Linear(Module):
         r"""Gradients of :math:`y = x W^\top + b`.
 
         .. math::
-            \frac{\partial L}{\partial W} = \delta^\top x, \quad
-            \frac{\partial L}{\partial b} = \textstyle\sum_n \delta_n, \quad
-            \frac{\partial L}{\partial x} = \delta W,
+            \frac{dL}{dW} = \delta^\top x, \quad
+            \frac{dL}{db} = \textstyle\sum_n \delta_n, \quad
+            \frac{dL}{dx} = \delta W,
 
-        with :math:`\delta = \partial L / \partial y`. Parameter gradients are added to
+        with :math:`\delta = dL/dy`. Parameter gradients are added to
         ``grads``.
 
         Parameters
@@ -113,7 +113,7 @@ class Linear(Module):
         Returns
         -------
         (N, in_features) array
-            :math:`\partial L / \partial x`.
+            :math:`dL/dx`.
         """
         check_dout(self, dout, self.x, features=self.out_features)
         # Leading axes (batch, time, ...) all index samples: sum over every one of them.

@@ -134,17 +134,17 @@ class BatchNorm1d(Module):
         r"""Backpropagate through the normalization.
 
         With batch statistics, :math:`\mu` and :math:`\sigma^2` depend on every sample, so
-        (with :math:`g = \partial L/\partial \hat x = \gamma\, \partial L/\partial y` and
+        (with :math:`g = dL/d\hat x = \gamma\, dL/dy` and
         means over the batch)
 
         .. math::
-            \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
+            \frac{dL}{dx} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
             \left(g - \overline{g} - \hat x\, \overline{g \hat x}\right).
 
         With running statistics they are constants and
-        :math:`\partial L/\partial x = g / \sqrt{\sigma^2 + \epsilon}`. Also
-        :math:`\partial L/\partial\gamma = \sum_n \partial L/\partial y_n \odot \hat x_n`
-        and :math:`\partial L/\partial\beta = \sum_n \partial L/\partial y_n`.
+        :math:`dL/dx = g / \sqrt{\sigma^2 + \epsilon}`. Also
+        :math:`dL/d\gamma = \sum_n dL/dy_n \odot \hat x_n`
+        and :math:`dL/d\beta = \sum_n dL/dy_n`.
 
         Parameters
         ----------

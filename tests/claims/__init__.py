@@ -1,0 +1,33 @@
+"""What each chapter's glued numbers must satisfy: one module per chapter, ``chNN_topic.py``,
+holding ``CLAIMS = {glued name: check}``. ``tests/test_chapters.py`` collects them.
+
+A check is built with :func:`at_least`, :func:`at_most` or :func:`between`; it returns the
+predicate and the words the failure message uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+
+def at_least(low):
+    return lambda v: v >= low, f">= {low}"
+
+
+def between(low, high):
+    return lambda v: low <= v <= high, f"in [{low}, {high}]"
+
+
+def at_most(high):
+    return lambda v: v <= high, f"<= {high}"
+
+
+def all_claims() -> dict[str, dict[str, tuple]]:
+    """``{"01_mlp": {...}, ...}`` from every ``chNN_topic`` module of this package."""
+    claims = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("ch"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            claims[info.name[2:]] = module.CLAIMS
+    return claims
