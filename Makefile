@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# The chapters multiply small matrices, often inside a loop over time steps: there BLAS
+# threads only add overhead, and when the cores are busy, OpenBLAS's spinning threads made
+# a chapter 20x slower (a 16 s chapter hit the 300 s cell timeout). One thread per process.
+BLAS_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Sphinx flags: warnings are errors, nitpicky cross-references, keep going to report all.
 BOOK_FLAGS ?= -W -n --keep-going
 
@@ -34,14 +38,22 @@ $(VENV)/.installed-test: tests/requirements-oracles.txt $(VENV)/.installed
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
-book: setup
-	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+# jupyter-cache keys a chapter's outputs on its code cells alone, so after a change to
+# scratchdl a cached build would still show the old source and numbers. When any package
+# file is newer than the stamp, drop the execution cache and Sphinx's environment: the
+# chapters run again.
+PACKAGE_FILES := $(shell find scratchdl -type f -not -path '*/__pycache__/*' 2>/dev/null)
+_build/.scratchdl-stamp: $(PACKAGE_FILES)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: setup _build/.scratchdl-stamp
+	$(BLAS_ENV) $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is in $(CURDIR)/_build/html/index.html  (make serve to browse it)"
 
-# Two xdist workers already use both cores; one BLAS thread each keeps them from fighting
-# over the cores (OpenBLAS threads spin and can slow a chapter many times over).
+# Two xdist workers use the two cores, each with one BLAS thread (see BLAS_ENV).
 test: setup-test book
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BLAS_ENV) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check scratchdl tests benchmarks book
@@ -51,7 +63,7 @@ serve:
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 lab: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
+	$(BLAS_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache .ruff_cache scratchdl.egg-info

@@ -15,6 +15,7 @@ dtype. They accept infinities where the math is defined, because attention masks
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -34,6 +35,10 @@ __all__ = [
     "gelu_grad",
     "gelu_tanh",
     "gelu_tanh_grad",
+    "conv_output_size",
+    "sliding_windows",
+    "im2col",
+    "col2im",
 ]
 
 
@@ -298,3 +303,103 @@ def gelu_tanh_grad(x):
     t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x**3))
     du_dx = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x**2)
     return 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * du_dx
+
+
+# -- sliding windows: the im2col trick behind convolution and pooling ---------------------
+# These work for any number of spatial axes (1 for Conv1d, 2 for Conv2d): x is
+# (N, C, *spatial) and every tuple argument has one entry per spatial axis.
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    r"""Length of a convolution's or pooling's output along one axis.
+
+    .. math::
+        L_{out} = \left\lfloor \frac{L + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
+
+    A dilated kernel spans :math:`d(k-1)+1` inputs; it fits
+    :math:`\lfloor (L + 2p - \text{span}) / s \rfloor + 1` times. Inputs past the last
+    full window are never read (the window does not have to tile the input).
+    """
+    span = dilation * (kernel_size - 1) + 1
+    return (size + 2 * padding - span) // stride + 1
+
+
+def sliding_windows(x, kernel_size, stride, dilation):
+    """A read-only *view* of every window of an already padded ``x``, no copy.
+
+    Parameters
+    ----------
+    x : (N, C, *spatial) array
+    kernel_size, stride, dilation : tuple of int, one per spatial axis
+
+    Returns
+    -------
+    (N, C, *out, *kernel_size) view: ``windows[n, c, i, j, a, b]`` is
+    ``x[n, c, i*s + a*d, j*s + b*d]`` (for two spatial axes).
+    """
+    nd = len(kernel_size)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
+    axes = tuple(range(2, 2 + nd))
+    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=axes)
+    # Keep every s-th window start and every d-th element inside a window: strides only.
+    starts = tuple(slice(None, None, s) for s in stride)
+    taps = tuple(slice(None, None, d) for d in dilation)
+    return windows[(slice(None), slice(None)) + starts + taps]
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    r"""Unfold ``x`` into columns, so a convolution becomes one matrix product.
+
+    Parameters
+    ----------
+    x : (N, C, *spatial) array
+    kernel_size, stride, padding, dilation : tuple of int, one per spatial axis
+
+    Returns
+    -------
+    (C * prod(kernel_size), N * prod(out)) array
+        Column :math:`(n, q)` holds the :math:`C k_h k_w` inputs the kernel sees at output
+        position :math:`q` of sample :math:`n`, ordered like a weight ``(C_out, C, k_h, k_w)``
+        flattened, so ``W.reshape(C_out, -1) @ cols`` is the whole batch's convolution.
+    """
+    nd = len(kernel_size)
+    x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding]) if any(padding) else x
+    windows = sliding_windows(x, kernel_size, stride, dilation)  # (N, C, *out, *k)
+    n, c, out = x.shape[0], x.shape[1], windows.shape[2:2 + nd]
+    # To (C, *k, N, *out); the copy then reads along the last output axis, along memory.
+    order = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+    return windows.transpose(order).reshape(c * math.prod(kernel_size), n * math.prod(out))
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
+    """Fold columns back, *adding* overlapping entries: the adjoint of :func:`im2col`.
+
+    Every input element receives the sum of the column entries that copied it, which is
+    exactly the chain rule for the gradient with respect to the input. The loop runs over
+    the kernel offsets (9 for a 3x3 kernel), each adding one strided slice for all samples,
+    channels and positions at once.
+
+    Parameters
+    ----------
+    cols : (C * prod(kernel_size), N * prod(out)) array
+    x_shape : tuple
+        ``(N, C, *spatial)``, the shape of the unpadded input.
+    kernel_size, stride, padding, dilation : tuple of int, one per spatial axis
+
+    Returns
+    -------
+    (N, C, *spatial) array
+    """
+    n, c, *spatial = x_shape
+    padded = [size + 2 * p for size, p in zip(spatial, padding, strict=True)]
+    out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in
+           zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
+    cols = cols.reshape(c, *kernel_size, n, *out)
+    dx = np.zeros((c, n, *padded), dtype=cols.dtype)  # channels first, like cols
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        # Kernel tap `offset` of window q reads input position q * s + offset * d.
+        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
+                       for o, d, s, m in zip(offset, dilation, stride, out, strict=True))
+        dx[(slice(None), slice(None)) + target] += cols[(slice(None),) + offset]
+    crop = tuple(slice(p, p + size) for p, size in zip(padding, spatial, strict=True))
+    return np.ascontiguousarray(dx[(slice(None), slice(None)) + crop].swapaxes(0, 1))

@@ -19,7 +19,7 @@ import numpy as np
 from scratchdl import functional as F
 from scratchdl._validation import check_float_array, check_int_labels
 
-__all__ = ["Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss"]
+__all__ = ["Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "SequenceCrossEntropyLoss"]
 
 
 class Loss:
@@ -193,3 +193,83 @@ class BCEWithLogitsLoss(Loss):
         """Return dL/d(logits) = (sigmoid(logits) - target) / n, shaped like ``logits``."""
         self._require_forward()
         return (F.sigmoid(self.logits) - self.target) / self.divisor
+
+
+class SequenceCrossEntropyLoss(Loss):
+    r"""Softmax cross-entropy over the time steps of a batch of sequences, with a padding mask.
+
+    For logits :math:`z_{n,t}` and labels :math:`k_{n,t}`, with mask :math:`m_{n,t} \in
+    \{0, 1\}` (1 = a real token, 0 = padding),
+
+    .. math::
+        L = \frac{1}{\sum_{n,t} m_{n,t}} \sum_{n,t} m_{n,t}
+        \left(\log \sum_j e^{z_{n,t,j}} - z_{n,t,k_{n,t}}\right),
+
+    so padded positions neither count in the mean nor receive gradient; ``'sum'`` drops the
+    division. This equals ``torch.nn.CrossEntropyLoss(ignore_index=...)`` applied to the
+    flattened sequences.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum'}
+    ignore_index : int or None
+        Labels equal to it are masked out too (PyTorch's ``ignore_index``).
+
+    Notes
+    -----
+    Shapes: ``loss(logits, target, mask=None)`` with ``logits`` (N, T, C) float, ``target``
+    (N, T) integers in [0, C) (or ``ignore_index``) and ``mask`` (N, T) bool or None (all
+    real). ``backward()`` returns dL/d(logits), (N, T, C).
+    """
+
+    def __init__(self, reduction="mean", ignore_index=None):
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+        self.probs = None
+        self.target = None
+        self.mask = None
+
+    def __call__(self, logits, target, mask=None) -> float:
+        return self.forward(logits, target, mask)
+
+    def forward(self, logits, target, mask=None) -> float:
+        """Return the loss as a float; cache probabilities, labels and mask."""
+        owner = type(self).__name__
+        check_float_array(logits, "logits", ndim=3, owner=owner)
+        n, steps, n_classes = logits.shape
+        if 0 in logits.shape:
+            raise ValueError(f"{owner}: logits must have shape (N, T, C) with N, T, C >= 1, "
+                             f"got {logits.shape}")
+        if not isinstance(target, np.ndarray) or not np.issubdtype(target.dtype, np.integer):
+            raise TypeError(f"{owner}: target must be an integer array, got "
+                            f"{getattr(target, 'dtype', type(target).__name__)}")
+        if target.shape != (n, steps):
+            raise ValueError(f"{owner}: target must have shape (N, T) = {(n, steps)}, "
+                             f"got {target.shape}")
+        keep = np.ones((n, steps), dtype=bool)
+        if mask is not None:
+            if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != (n, steps):
+                raise ValueError(f"{owner}: mask must be a bool array of shape (N, T) = "
+                                 f"{(n, steps)}, got {getattr(mask, 'dtype', type(mask))} "
+                                 f"{getattr(mask, 'shape', '')}")
+            keep &= mask
+        if self.ignore_index is not None:
+            keep &= target != self.ignore_index
+        labels = np.where(keep, target, 0)
+        check_int_labels(labels.reshape(-1), "target", n_classes=n_classes, owner=owner)
+        if not keep.any():
+            raise ValueError(f"{owner}: every position is masked; nothing to average")
+        log_probs = F.log_softmax(logits, axis=2)
+        picked = np.take_along_axis(log_probs, labels[..., None], axis=2)[..., 0]
+        self.probs, self.target, self.mask = np.exp(log_probs), labels, keep
+        self.divisor = int(keep.sum()) if self.reduction == "mean" else 1
+        return float(-(picked * keep).sum() / self.divisor)
+
+    def backward(self):
+        """Return dL/d(logits) = m (softmax - one_hot) / count, shape (N, T, C)."""
+        self._require_forward()
+        grad = self.probs.copy()
+        np.put_along_axis(grad, self.target[..., None],
+                          np.take_along_axis(grad, self.target[..., None], axis=2) - 1, axis=2)
+        grad *= self.mask[..., None]
+        return grad / self.divisor

@@ -350,3 +350,84 @@ def plot_images(images, labels=None, *, predictions=None, ncols=10, cmap="gray_r
         elif labels is not None:
             ax.set_title(f"{labels[index]}", fontsize=9)
     return fig
+
+
+def plot_som_map(positions, values, ax=None, *, topology="rectangular", cmap="viridis",
+                 colorbar=True, labels=None, label_colors=None, vmin=None, vmax=None):
+    """Draw one value per unit of a self-organizing map, as squares or hexagons.
+
+    Parameters
+    ----------
+    positions : (U, 2) array
+        Each unit's ``(row, column)`` position on the map plane, as in
+        :attr:`scratchdl.models.SOM.positions_`. Row 0 is drawn at the top, like an image.
+    values : (U,) array, (rows, cols) array, or (U, 3) / (rows, cols, 3) RGB in [0, 1]
+        A scalar per unit (U-matrix, hit map, component plane) coloured by ``cmap``, or
+        a colour per unit.
+    ax : Axes, optional
+    topology : {"rectangular", "hexagonal"}
+        Cell shape: squares, or hexagons that tile the hexagonal lattice.
+    cmap : str
+    colorbar : bool
+        Add a colour bar (scalar values only).
+    labels : sequence of str, optional
+        Text written on each unit ("" for none), e.g. the majority class.
+    label_colors : sequence of colours, optional
+        One colour per label (default black).
+    vmin, vmax : float, optional
+        Limits of the colour scale.
+
+    Returns
+    -------
+    Axes
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import RegularPolygon
+
+    owner = "plot_som_map"
+    _check_axes(ax, owner)
+    positions = _check_numeric(positions, "positions", owner, ndim=(2,))
+    n_units = len(positions)
+    if positions.shape[1] != 2 or n_units == 0:
+        raise ValueError(f"{owner}: positions must have shape (U, 2), got {positions.shape}")
+    values = _check_numeric(values, "values", owner, ndim=(1, 2, 3))
+    rgb = values.shape[-1] == 3 and values.ndim in (2, 3) and values.size == 3 * n_units
+    flat = values.reshape(n_units, 3) if rgb else values.reshape(-1)
+    if not rgb and flat.size != n_units:
+        raise ValueError(f"{owner}: values must hold one number or one RGB colour per unit "
+                         f"({n_units} units), got shape {values.shape}")
+    if topology not in ("rectangular", "hexagonal"):
+        raise ValueError(f"{owner}: topology must be 'rectangular' or 'hexagonal', "
+                         f"got {topology!r}")
+    if labels is not None and len(labels) != n_units:
+        raise ValueError(f"{owner}: labels has {len(labels)} entries for {n_units} units")
+    ax = _axes(ax, owner)
+
+    # Draw column positions along x and rows downwards; a hexagon with flat top and
+    # bottom has neighbours above and below at distance 1 (circumradius 1/sqrt(3)).
+    centres = np.column_stack([positions[:, 1], -positions[:, 0]])
+    if topology == "hexagonal":
+        shape = dict(numVertices=6, radius=1 / np.sqrt(3), orientation=np.pi / 6)
+    else:
+        shape = dict(numVertices=4, radius=np.sqrt(0.5), orientation=np.pi / 4)
+    patches = [RegularPolygon(tuple(centre), **shape) for centre in centres]
+    if rgb:
+        collection = PatchCollection(patches, facecolors=np.clip(flat, 0, 1),
+                                     edgecolors="none")
+    else:
+        collection = PatchCollection(patches, cmap=cmap, edgecolors="none")
+        collection.set_array(flat.astype(np.float64))
+        collection.set_clim(vmin, vmax)
+    ax.add_collection(collection)
+    if labels is not None:
+        colors = label_colors if label_colors is not None else ["black"] * n_units
+        for (x, y), text, color in zip(centres, labels, colors, strict=True):
+            if text != "":
+                ax.text(x, y, str(text), ha="center", va="center", fontsize=7, color=color)
+    ax.set_xlim(centres[:, 0].min() - 0.7, centres[:, 0].max() + 0.7)
+    ax.set_ylim(centres[:, 1].min() - 0.7, centres[:, 1].max() + 0.7)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if colorbar and not rgb:
+        ax.figure.colorbar(collection, ax=ax, fraction=0.046, pad=0.04)
+    return ax

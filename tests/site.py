@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "_build"
+# The build the site tests read: `_build` (what `make book` writes) unless
+# SCRATCHDL_BUILD_DIR names another one, e.g. the `_build` inside a
+# `jupyter-book build . --path-output DIR` (then SCRATCHDL_BUILD_DIR=DIR/_build).
+BUILD = Path(os.environ.get("SCRATCHDL_BUILD_DIR") or ROOT / "_build").resolve()
 HTML = BUILD / "html"
 
 

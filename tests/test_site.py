@@ -2,19 +2,24 @@
 
 They run after `make book` (which `make test` does first): every page of the table of
 contents exists, no page shows an error, a traceback or anything written to stderr, every
-image a page references exists, and no page loads a script or stylesheet from another
-host — MathJax in particular comes from the site's own _static folder.
+image a page references exists and has alt text, every internal link and anchor
+resolves, each chapter offers its executed notebook for download, and no page loads a
+script or stylesheet from another host — MathJax in particular comes from the site's own
+_static folder. `tests/test_browser.py` checks the same site in a real browser.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-from tests.site import HTML, require_build, toc_files
+from tests.site import HTML, ROOT, require_build, toc_files
 
 pytestmark = pytest.mark.site
 
@@ -117,3 +122,93 @@ def test_bibliography_lists_cited_papers():
     require_build()
     text = (HTML / "book" / "bibliography.html").read_text(encoding="utf-8")
     assert "Learning representations by back-propagating errors" in text
+
+
+class _Links(HTMLParser):
+    """Every href/src of one page, and every id (or name) anchors can point at."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("href", "src"):
+            if attrs.get(key):
+                self.links.append(attrs[key])
+        for key in ("id", "name"):
+            if attrs.get(key) and (key == "id" or tag == "a"):
+                self.ids.add(attrs[key])
+
+
+def _site_pages() -> list[Path]:
+    """Every HTML page of the site (not the theme's or MathJax's own assets)."""
+    skip = {"_static", "_sources", "_images", "_executed"}
+    return sorted(
+        p for p in HTML.rglob("*.html") if not skip & set(p.relative_to(HTML).parts)
+    )
+
+
+def test_every_internal_link_resolves():
+    """Each local href/src of each page names a file of the site, and each #anchor into
+    one of the site's pages names an element there."""
+    require_build()
+    parsed: dict[Path, _Links] = {}
+
+    def links_of(page: Path) -> _Links:
+        if page not in parsed:
+            parsed[page] = _Links()
+            parsed[page].feed(page.read_text(encoding="utf-8"))
+        return parsed[page]
+
+    pages = _site_pages()
+    assert len(pages) >= len(toc_files())
+    broken = []
+    for page in pages:
+        for link in links_of(page).links:
+            url = urlparse(link)
+            if url.scheme or link.startswith("//"):
+                continue  # another host or mailto:/javascript:/data:; not ours to resolve
+            target = (page.parent / unquote(url.path)).resolve() if url.path else page
+            if target.is_dir():
+                target = target / "index.html"
+            name = page.relative_to(HTML)
+            if not target.is_file():
+                broken.append(f"{name}: {link} (no file)")
+            elif url.fragment and target.suffix == ".html" and HTML in target.parents:
+                if unquote(url.fragment) not in links_of(target).ids:
+                    broken.append(f"{name}: {link} (no anchor)")
+    assert not broken, f"{len(broken)} broken internal links:\n" + "\n".join(broken[:30])
+
+
+@pytest.mark.parametrize("document", toc_files())
+def test_every_image_has_alt_text(document):
+    """Alt text comes from the cell (mystnb image alt) or book/_ext/figure_alt.py."""
+    require_build()
+    path = HTML / f"{document}.html"
+    text = path.read_text(encoding="utf-8")
+    for tag in re.findall(r"<img\b[^>]*>", text):
+        alt = re.search(r'\balt="([^"]*)"', tag)
+        src = re.search(r'\bsrc="([^"]*)"', tag)
+        assert alt and alt.group(1).strip(), f"{document}: image without alt text: {tag}"
+        assert src is None or alt.group(1) != src.group(1), (
+            f"{document}: image whose alt text is its file name: {tag}"
+        )
+
+
+@pytest.mark.parametrize("chapter", [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()])
+def test_chapter_offers_executed_notebook(chapter):
+    """Each chapter links to its executed notebook (with outputs) and to its source."""
+    require_build()
+    page = HTML / f"{chapter}.html"
+    text = page.read_text(encoding="utf-8")
+    executed = HTML / "_executed" / f"{chapter}.ipynb"
+    assert executed.is_file(), f"{executed} was not copied into the site"
+    href = os.path.relpath(executed, page.parent)
+    assert f'href="{href}"' in text, f"{chapter} does not link to {href}"
+    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    outputs = [c for c in notebook["cells"] if c["cell_type"] == "code" and c.get("outputs")]
+    assert outputs, f"{executed} has no outputs"
+    source = os.path.relpath(HTML / "_sources" / f"{chapter}.ipynb", page.parent)
+    assert f'href="{source}"' in text, f"{chapter} does not offer its source {source}"

@@ -4,15 +4,32 @@
   :func:`make_blobs`, :func:`make_xor`
 * bundled with the package: :func:`load_digits` (8x8 handwritten digits)
 * preparing data: :func:`train_test_split`, :class:`StandardScaler`, :func:`one_hot`
+* sequences: :func:`make_delayed_recall`, :func:`make_adding_problem`,
+  :func:`make_noisy_sine`, :func:`load_sonnets` (public-domain text), :class:`CharVocabulary`
+* images and signals: :func:`make_mnist1d` (generated), :func:`load_mnist` (opt-in download)
 * batching: :func:`iterate_minibatches`
 """
 
 from scratchdl.data.batching import iterate_minibatches
 from scratchdl.data.digits import load_digits
+from scratchdl.data.mnist import load_mnist
+from scratchdl.data.mnist1d import make_mnist1d
 from scratchdl.data.preprocessing import StandardScaler, one_hot, train_test_split
+from scratchdl.data.sequences import (
+    CharVocabulary,
+    load_sonnets,
+    make_adding_problem,
+    make_delayed_recall,
+    make_noisy_sine,
+)
 from scratchdl.data.synthetic import make_blobs, make_circles, make_moons, make_spirals, make_xor
 
 __all__ = [
+    "CharVocabulary",
+    "load_sonnets",
+    "make_adding_problem",
+    "make_delayed_recall",
+    "make_noisy_sine",
     "StandardScaler",
     "iterate_minibatches",
     "load_digits",
@@ -23,4 +40,6 @@ __all__ = [
     "make_xor",
     "one_hot",
     "train_test_split",
+    "load_mnist",
+    "make_mnist1d",
 ]

@@ -7,10 +7,23 @@ Every layer follows the protocol of :class:`Module`: ``forward(x)`` caches what
 
 from scratchdl.nn.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchdl.nn.container import Sequential
+from scratchdl.nn.conv import Conv1d, Conv2d
 from scratchdl.nn.dropout import Dropout
+from scratchdl.nn.embedding import Embedding
+from scratchdl.nn.flatten import Flatten
 from scratchdl.nn.linear import Linear
 from scratchdl.nn.module import Module
-from scratchdl.nn.normalization import BatchNorm1d
+from scratchdl.nn.normalization import BatchNorm1d, BatchNorm2d
+from scratchdl.nn.pooling import (
+    AvgPool1d,
+    AvgPool2d,
+    GlobalAvgPool1d,
+    GlobalAvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from scratchdl.nn.recurrent import GRU, LSTM, RNN
+from scratchdl.nn.utils import clip_grad_norm_, truncated_bptt
 
 __all__ = [
     "Module",
@@ -24,4 +37,20 @@ __all__ = [
     "Identity",
     "Dropout",
     "BatchNorm1d",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "clip_grad_norm_",
+    "truncated_bptt",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "GlobalAvgPool1d",
+    "GlobalAvgPool2d",
+    "Flatten",
 ]

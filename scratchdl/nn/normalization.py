@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchdl._validation import check_number
+from scratchdl._validation import check_float_array, check_number
 from scratchdl.nn._checks import check_dout, check_dtype, check_input, describe
 from scratchdl.nn.module import Module
 
@@ -197,3 +197,61 @@ class BatchNorm1d(Module):
             if value != default:
                 arguments.append(f"{name}={value}")
         return ", ".join(arguments)
+
+
+class BatchNorm2d(BatchNorm1d):
+    r"""Batch normalization of images, one mean and variance per channel (``nn.BatchNorm2d``).
+
+    The statistics of channel :math:`c` are taken over the batch *and* every position,
+    :math:`N H W` values, because a convolution applies the same kernel everywhere: all
+    positions of a feature map are samples of the same feature. Everything else
+    (parameters, running estimates with the unbiased variance, ``momentum``, ``eval()``)
+    is :class:`BatchNorm1d`'s, applied to the input seen as :math:`N H W` samples of
+    :math:`C` features.
+
+    Parameters
+    ----------
+    num_features : int
+        :math:`C`, the number of channels.
+    eps, momentum, affine, track_running_stats, dtype
+        As in :class:`BatchNorm1d`.
+
+    Notes
+    -----
+    Shapes: ``x`` and the output are (N, C, H, W).
+    """
+
+    def forward(self, x):
+        """Normalize each channel of ``x``; (N, C, H, W) in and out."""
+        self._check4d(x)
+        rows = np.moveaxis(x, 1, -1).reshape(-1, self.num_features)  # (N H W, C)
+        y = super().forward(rows)
+        return np.ascontiguousarray(np.moveaxis(y.reshape(self.shape_nhwc), -1, 1))
+
+    def backward(self, dout):
+        """Backward of :class:`BatchNorm1d` on the (N H W, C) view; (N, C, H, W) in and out."""
+        if self.x_hat is None:
+            check_dout(self, dout, None)
+        expected = (self.shape_nhwc[0], self.num_features, *self.shape_nhwc[1:3])
+        check_dout(self, dout, np.broadcast_to(np.zeros((), self.x_hat.dtype), expected))
+        rows = np.moveaxis(dout, 1, -1).reshape(-1, self.num_features)
+        dx = super().backward(rows)
+        return np.ascontiguousarray(np.moveaxis(dx.reshape(self.shape_nhwc), -1, 1))
+
+    def _check4d(self, x):
+        dtype = self.weight.dtype if self.affine else None
+        if dtype is None and self.track_running_stats:
+            dtype = self.running_mean.dtype
+        owner = describe(self)
+        check_float_array(x, "x", dtype=dtype, allow_nonfinite=True, owner=owner)
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"{owner}: x must have shape (N, {self.num_features}, H, W), got "
+                             f"{x.shape}")
+        if x.shape[0] * x.shape[2] * x.shape[3] < 2 and (
+                self.training or not self.track_running_stats):
+            raise ValueError(
+                f"{describe(self)}: batch statistics need more than 1 value per channel, got "
+                f"x of shape {x.shape}; use more samples or positions, or eval() mode"
+            )
+        check_float_array(x, "x", owner=owner)
+        self.shape_nhwc = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])

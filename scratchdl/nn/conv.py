@@ -1,0 +1,256 @@
+"""Convolution layers, Conv1d and Conv2d: one shared kernel slid over the input.
+
+Both are the same code for one or two spatial axes: the input is unfolded into columns
+(:func:`scratchdl.functional.im2col`, a strided view copied once), so the forward pass is
+a single matrix product, and the backward pass is two more plus a fold
+(:func:`scratchdl.functional.col2im`). Like PyTorch, the layers compute a
+cross-correlation (the kernel is not flipped).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from scratchdl import init
+from scratchdl._validation import check_float_array, check_rng
+from scratchdl.functional import col2im, conv_output_size, im2col
+from scratchdl.nn._checks import check_dout, check_dtype, describe
+from scratchdl.nn.module import Module
+
+
+def as_tuple(value, n, name, owner, low):
+    """An int or a length-``n`` tuple of ints, each ``>= low``, as a tuple."""
+    values = (value,) * n if isinstance(value, numbers.Integral) else value
+    if (not isinstance(values, tuple | list) or len(values) != n
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                       for v in values)):
+        raise TypeError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < low for v in values):
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilation):
+    """Check a (N, C, *spatial) input of a convolution or pooling layer.
+
+    Rank, channels and "the (dilated) kernel fits into the padded input" are checked
+    before finiteness, which is the costliest scan. Returns the output's spatial shape.
+    """
+    owner = describe(module)
+    nd = len(kernel_size)
+    check_float_array(x, "x", dtype=dtype, allow_nonfinite=True, owner=owner)
+    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    if x.ndim != nd + 2:
+        raise ValueError(f"{owner}: x must have {nd + 2} dimensions {layout}, got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{owner}: x must have {channels} channels (axis 1), got shape {x.shape}")
+    spatial = x.shape[2:]
+    padded = tuple(size + 2 * p for size, p in zip(spatial, padding, strict=True))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
+    if any(s > p for s, p in zip(span, padded, strict=True)):
+        raise ValueError(
+            f"{owner}: the kernel spans {span} (dilation included) but the padded input is "
+            f"only {padded} (x of shape {x.shape}); use a larger input or more padding"
+        )
+    check_float_array(x, "x", owner=owner)
+    return span
+
+
+def check_spatial_dout(module, dout, out_shape, dtype):
+    """Check ``dout`` has the shape and dtype of the last forward output."""
+    if out_shape is None:
+        check_dout(module, dout, None)  # raises: backward before forward
+    check_dout(module, dout, np.broadcast_to(np.zeros((), dtype), out_shape))
+
+
+class _ConvNd(Module):
+    """Shared machinery of Conv1d and Conv2d; ``_nd`` is the number of spatial axes."""
+
+    _nd = 0
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, bias=True, *, rng=None, dtype=np.float64):
+        super().__init__()
+        owner = type(self).__name__
+        nd = self._nd
+        self.in_channels = as_tuple(in_channels, 1, "in_channels", owner, 1)[0]
+        self.out_channels = as_tuple(out_channels, 1, "out_channels", owner, 1)[0]
+        self.kernel_size = as_tuple(kernel_size, nd, "kernel_size", owner, 1)
+        self.stride = as_tuple(stride, nd, "stride", owner, 1)
+        self.padding = as_tuple(padding, nd, "padding", owner, 0)
+        self.dilation = as_tuple(dilation, nd, "dilation", owner, 1)
+        dtype = check_dtype(dtype, owner)
+        rng = check_rng(rng)
+        # PyTorch's default (kaiming_uniform_ with a = sqrt(5)) is U(-b, b) with
+        # b = 1 / sqrt(fan_in), fan_in = C_in * prod(kernel_size); the bias uses the same b.
+        bound = 1 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
+        weight = np.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype)
+        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
+        if bias:
+            b = np.empty(self.out_channels, dtype=dtype)
+            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
+        self.cols = None  # the unfolded input, cached by forward for the weight gradient
+        self.x_shape = self.out_shape = None
+
+    @property
+    def weight(self):
+        """The kernels, shape (out_channels, in_channels, *kernel_size)."""
+        return self.params["weight"]
+
+    @property
+    def bias(self):
+        """Shape (out_channels,), or None without bias."""
+        return self.params.get("bias")
+
+    def forward(self, x):
+        r"""Cross-correlate ``x`` with every kernel: :math:`Y = W_{mat}\, X^{col} + b`.
+
+        Parameters
+        ----------
+        x : (N, in_channels, *spatial) array
+
+        Returns
+        -------
+        (N, out_channels, *out) array, with ``out`` given by
+        :func:`scratchdl.functional.conv_output_size` on each axis.
+        """
+        check_spatial_input(self, x, self.in_channels, self.weight.dtype, self.kernel_size,
+                            self.padding, self.dilation)
+        cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
+            x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, strict=True)]
+        self.cols, self.x_shape = cols, x.shape
+        self.out_shape = (x.shape[0], self.out_channels, *out)
+        # One matrix product for the whole batch: (C_out, C k) @ (C k, N * positions).
+        y = self.weight.reshape(self.out_channels, -1) @ cols
+        if self.bias is not None:
+            y += self.bias[:, None]
+        y = y.reshape(self.out_channels, x.shape[0], *out).swapaxes(0, 1)
+        return np.ascontiguousarray(y)
+
+    def backward(self, dout):
+        r"""Gradients of the convolution, all as matrix products on the columns.
+
+        With :math:`\delta = dL/dY` arranged as (C_out, N * positions), like :math:`Y`,
+
+        .. math::
+            \frac{dL}{dW_{mat}} = \delta\, (X^{col})^\top, \quad
+            \frac{dL}{db} = \delta\, \mathbf{1}, \quad
+            \frac{dL}{dX^{col}} = W_{mat}^\top \delta,
+
+        and ``col2im`` adds each column entry back onto the input element it was copied
+        from. Parameter gradients are added to ``grads``.
+
+        Parameters
+        ----------
+        dout : (N, out_channels, *out) array
+
+        Returns
+        -------
+        (N, in_channels, *spatial) array
+        """
+        check_spatial_dout(self, dout, self.out_shape, None if self.cols is None
+                           else self.cols.dtype)
+        # (C_out, N * positions), the layout of the forward product's result.
+        delta = dout.swapaxes(0, 1).reshape(self.out_channels, -1)
+        w = self.weight.reshape(self.out_channels, -1)
+        # The sum over samples and positions is the inner dimension of this product
+        # (written cols @ delta^T because OpenBLAS runs that layout faster).
+        self.grads["weight"] += (self.cols @ delta.T).T.reshape(self.weight.shape)
+        if self.bias is not None:
+            self.grads["bias"] += delta.sum(axis=1)
+        dcols = w.T @ delta
+        return col2im(dcols, self.x_shape, self.kernel_size, self.stride, self.padding,
+                      self.dilation)
+
+    def extra_repr(self):
+        one = self._nd == 1
+        def show(t):
+            return str(t[0]) if one else str(t)
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={show(self.kernel_size)}"
+        text += f", stride={show(self.stride)}"
+        if any(self.padding):
+            text += f", padding={show(self.padding)}"
+        if any(d != 1 for d in self.dilation):
+            text += f", dilation={show(self.dilation)}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    r"""1-D convolution (cross-correlation) over sequences, as ``torch.nn.Conv1d``.
+
+    .. math::
+        y_{n, o, t} = b_o + \sum_{c=0}^{C_{in}-1} \sum_{a=0}^{k-1}
+        W_{o, c, a}\, x^{pad}_{n, c,\, t s + a d}
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int
+    stride, padding, dilation : int
+        Step between windows; zeros added at both ends; spacing of the kernel taps.
+    bias : bool
+    rng : numpy.random.Generator or int or None
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    weight : (out_channels, in_channels, kernel_size) array
+        Initialized from :math:`U(-1/\sqrt{C_{in} k}, 1/\sqrt{C_{in} k})` as in PyTorch.
+    bias : (out_channels,) array or None
+
+    Notes
+    -----
+    Shapes: ``x`` is (N, C_in, L), the output (N, C_out, L_out) with
+    :math:`L_{out} = \lfloor (L + 2p - d(k-1) - 1)/s \rfloor + 1`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Conv1d(2, 4, 3, padding=1, rng=0)(np.ones((5, 2, 40))).shape
+    (5, 4, 40)
+    """
+
+    _nd = 1
+
+
+class Conv2d(_ConvNd):
+    r"""2-D convolution (cross-correlation) over images, as ``torch.nn.Conv2d``.
+
+    .. math::
+        y_{n, o, i, j} = b_o + \sum_{c} \sum_{a=0}^{k_h-1} \sum_{b=0}^{k_w-1}
+        W_{o, c, a, b}\, x^{pad}_{n, c,\, i s_h + a d_h,\, j s_w + b d_w}
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride, padding, dilation : int or (int, int)
+    bias : bool
+    rng : numpy.random.Generator or int or None
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    weight : (out_channels, in_channels, kh, kw) array
+        Initialized from :math:`U(-1/\sqrt{C_{in} k_h k_w}, 1/\sqrt{C_{in} k_h k_w})`.
+    bias : (out_channels,) array or None
+
+    Notes
+    -----
+    Shapes: ``x`` is (N, C_in, H, W), the output (N, C_out, H_out, W_out), each spatial
+    size given by :func:`scratchdl.functional.conv_output_size`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Conv2d(1, 8, 3, padding=1, rng=0)(np.ones((2, 1, 8, 8))).shape
+    (2, 8, 8, 8)
+    """
+
+    _nd = 2

@@ -1,0 +1,82 @@
+"""Flatten: merge a range of axes, e.g. (N, C, H, W) to (N, C*H*W) before a Linear layer."""
+
+from __future__ import annotations
+
+import numbers
+
+from scratchdl._validation import check_float_array
+from scratchdl.nn._checks import check_dout, describe
+from scratchdl.nn.module import Module
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` to ``end_dim`` into one, as ``torch.nn.Flatten``.
+
+    Parameters
+    ----------
+    start_dim, end_dim : int
+        First and last axis merged (negative counts from the end). The defaults keep the
+        batch axis and merge all the others.
+
+    Notes
+    -----
+    Shapes: (N, C, H, W) to (N, C*H*W) with the defaults. The backward pass reshapes
+    the gradient back: flattening moves no number, it only relabels them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Flatten()(np.ones((2, 3, 4, 5))).shape
+    (2, 60)
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"Flatten: {name} must be an int, got {value!r}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+        self.x_shape = self.out = None
+
+    def forward(self, x):
+        """Reshape ``x`` with axes ``start_dim..end_dim`` merged.
+
+        Parameters
+        ----------
+        x : (N, ...) array
+
+        Returns
+        -------
+        array with ``x``'s axes before ``start_dim``, their product, then those after
+        ``end_dim``.
+        """
+        owner = describe(self)
+        check_float_array(x, "x", owner=owner)
+        start = self.start_dim % x.ndim if -x.ndim <= self.start_dim < x.ndim else None
+        end = self.end_dim % x.ndim if -x.ndim <= self.end_dim < x.ndim else None
+        if start is None or end is None or start > end:
+            raise ValueError(f"{owner}: cannot merge axes {self.start_dim}..{self.end_dim} "
+                             f"of x with shape {x.shape}")
+        self.x_shape = x.shape
+        y = x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
+        self.out = y
+        return y
+
+    def backward(self, dout):
+        """Give ``dout`` the input's shape back.
+
+        Parameters
+        ----------
+        dout : array of the output's shape
+
+        Returns
+        -------
+        array of the input's shape
+        """
+        check_dout(self, dout, self.out)
+        return dout.reshape(self.x_shape)
+
+    def extra_repr(self):
+        if (self.start_dim, self.end_dim) == (1, -1):
+            return ""
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,262 @@
+"""Pooling layers: max and average over sliding windows, and global average pooling.
+
+The windows are a strided view of the input (:func:`scratchdl.functional.sliding_windows`),
+so the forward pass is one reduction. The backward pass sends each output's gradient back
+to the inputs of its window (all of them for the average, the arg-max for the maximum),
+looping over the few kernel offsets, never over pixels or samples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from scratchdl.functional import sliding_windows
+from scratchdl.nn.conv import as_tuple, check_spatial_dout, check_spatial_input
+from scratchdl.nn.module import Module
+
+
+class _PoolNd(Module):
+    """Shared machinery of the pooling layers; ``_nd`` is the number of spatial axes."""
+
+    _nd = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        owner = type(self).__name__
+        nd = self._nd
+        self.kernel_size = as_tuple(kernel_size, nd, "kernel_size", owner, 1)
+        # PyTorch's default stride is the kernel size: windows side by side.
+        self.stride = self.kernel_size if stride is None else as_tuple(
+            stride, nd, "stride", owner, 1)
+        self.padding = as_tuple(padding, nd, "padding", owner, 0)
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=True)):
+            raise ValueError(f"{owner}: padding should be at most half of kernel_size, got "
+                             f"padding={padding!r} and kernel_size={kernel_size!r}")
+        self.x_shape = self.out_shape = self.dtype_ = None
+
+    def _windows(self, x, fill):
+        """Check ``x``, pad it with ``fill`` and return its (N, C, *out, *k) windows."""
+        check_spatial_input(self, x, None, None, self.kernel_size, self.padding,
+                            (1,) * self._nd)
+        pad = [(0, 0), (0, 0)] + [(p, p) for p in self.padding]
+        padded = np.pad(x, pad, constant_values=fill) if any(self.padding) else x
+        windows = sliding_windows(padded, self.kernel_size, self.stride, (1,) * self._nd)
+        self.x_shape, self.dtype_ = x.shape, x.dtype
+        self.out_shape = windows.shape[:2 + self._nd]
+        return windows
+
+    def _scatter(self, per_offset):
+        """Sum ``per_offset(offset)`` (an (N, C, *out) array) into the input's gradient."""
+        padded = [size + 2 * p for size, p in zip(self.x_shape[2:], self.padding, strict=True)]
+        dx = np.zeros((*self.x_shape[:2], *padded), dtype=self.dtype_)
+        out = self.out_shape[2:]
+        for offset in itertools.product(*(range(k) for k in self.kernel_size)):
+            # Offset `o` of window q reads padded position q * s + o.
+            target = tuple(slice(o, o + s * (m - 1) + 1, s)
+                           for o, s, m in zip(offset, self.stride, out, strict=True))
+            dx[(slice(None), slice(None)) + target] += per_offset(offset)
+        spatial = self.x_shape[2:]
+        crop = tuple(slice(p, p + n) for p, n in zip(self.padding, spatial, strict=True))
+        return dx[(slice(None), slice(None)) + crop]
+
+    def extra_repr(self):
+        def show(t):
+            return str(t[0]) if self._nd == 1 else str(t)
+        text = f"kernel_size={show(self.kernel_size)}, stride={show(self.stride)}"
+        return text + (f", padding={show(self.padding)}" if any(self.padding) else "")
+
+
+class _MaxPoolNd(_PoolNd):
+    def forward(self, x):
+        """Maximum of each window.
+
+        Parameters
+        ----------
+        x : (N, C, *spatial) array
+
+        Returns
+        -------
+        (N, C, *out) array
+        """
+        windows = self._windows(x, fill=-np.inf)  # padding never wins the maximum
+        flat = windows.reshape(*windows.shape[:2 + self._nd], -1)
+        # The first maximum in scan order receives the gradient, as in PyTorch.
+        self.argmax = flat.argmax(axis=-1)
+        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dout):
+        r"""Route each gradient to its window's maximum: :math:`dL/dx_i = \sum_{q:\,
+        i = \arg\max W_q} dL/dy_q`.
+
+        Parameters
+        ----------
+        dout : (N, C, *out) array
+
+        Returns
+        -------
+        (N, C, *spatial) array
+        """
+        check_spatial_dout(self, dout, self.out_shape, self.dtype_)
+        strides = np.cumprod((1,) + self.kernel_size[::-1][:-1])[::-1]
+        return self._scatter(lambda offset: np.where(
+            self.argmax == int(np.dot(offset, strides)), dout, 0))
+
+
+class _AvgPoolNd(_PoolNd):
+    def forward(self, x):
+        """Mean of each window (zero padding counted, as PyTorch's default).
+
+        Parameters
+        ----------
+        x : (N, C, *spatial) array
+
+        Returns
+        -------
+        (N, C, *out) array
+        """
+        windows = self._windows(x, fill=0)
+        return windows.mean(axis=tuple(range(-self._nd, 0)))
+
+    def backward(self, dout):
+        r"""Every input of a window gets :math:`1/|W|` of its gradient.
+
+        Parameters
+        ----------
+        dout : (N, C, *out) array
+
+        Returns
+        -------
+        (N, C, *spatial) array
+        """
+        check_spatial_dout(self, dout, self.out_shape, self.dtype_)
+        share = dout / math.prod(self.kernel_size)
+        return self._scatter(lambda offset: share)
+
+
+class MaxPool1d(_MaxPoolNd):
+    r"""Maximum over windows of a sequence, as ``torch.nn.MaxPool1d``.
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int or None
+        Defaults to ``kernel_size``.
+    padding : int
+        Implicit :math:`-\infty` added at both ends, at most ``kernel_size // 2``.
+
+    Notes
+    -----
+    Shapes: (N, C, L) to (N, C, L_out), :math:`L_{out} = \lfloor (L + 2p - k)/s \rfloor + 1`;
+    inputs past the last full window are dropped (PyTorch's ``ceil_mode=False``).
+    """
+
+    _nd = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    r"""Maximum over windows of an image, as ``torch.nn.MaxPool2d``.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    stride : int or (int, int) or None
+        Defaults to ``kernel_size``.
+    padding : int or (int, int)
+        Implicit :math:`-\infty` on every side, at most half the kernel.
+
+    Notes
+    -----
+    Shapes: (N, C, H, W) to (N, C, H_out, W_out), each by
+    :func:`scratchdl.functional.conv_output_size` (``ceil_mode=False``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MaxPool2d(2)(np.ones((1, 3, 7, 7))).shape
+    (1, 3, 3, 3)
+    """
+
+    _nd = 2
+
+
+class AvgPool1d(_AvgPoolNd):
+    r"""Mean over windows of a sequence, as ``torch.nn.AvgPool1d`` (defaults).
+
+    Parameters are those of :class:`MaxPool1d`; zero padding counts in the mean
+    (PyTorch's ``count_include_pad=True``).
+    """
+
+    _nd = 1
+
+
+class AvgPool2d(_AvgPoolNd):
+    r"""Mean over windows of an image, as ``torch.nn.AvgPool2d`` (defaults).
+
+    Parameters are those of :class:`MaxPool2d`; zero padding counts in the mean
+    (PyTorch's ``count_include_pad=True``).
+    """
+
+    _nd = 2
+
+
+class _GlobalAvgPoolNd(Module):
+    _nd = 0
+
+    def __init__(self):
+        super().__init__()
+        self.x_shape = self.dtype_ = None
+
+    def forward(self, x):
+        """Mean over all spatial positions of each channel.
+
+        Parameters
+        ----------
+        x : (N, C, *spatial) array
+
+        Returns
+        -------
+        (N, C, 1, ...) array, one singleton axis per spatial axis.
+        """
+        check_spatial_input(self, x, None, None, (1,) * self._nd, (0,) * self._nd,
+                            (1,) * self._nd)
+        self.x_shape, self.dtype_ = x.shape, x.dtype
+        return x.mean(axis=tuple(range(2, 2 + self._nd)), keepdims=True)
+
+    def backward(self, dout):
+        r""":math:`dL/dx_{n,c,i} = dL/dy_{n,c} / P` for :math:`P` positions.
+
+        Parameters
+        ----------
+        dout : (N, C, 1, ...) array
+
+        Returns
+        -------
+        (N, C, *spatial) array
+        """
+        out = None if self.x_shape is None else (*self.x_shape[:2], *(1,) * self._nd)
+        check_spatial_dout(self, dout, out, self.dtype_)
+        positions = math.prod(self.x_shape[2:])
+        return np.broadcast_to(dout / positions, self.x_shape).copy()
+
+
+class GlobalAvgPool1d(_GlobalAvgPoolNd):
+    """Average each channel over the whole sequence: (N, C, L) to (N, C, 1).
+
+    The same as ``torch.nn.AdaptiveAvgPool1d(1)``; follow it with :class:`Flatten` to get
+    (N, C) features whose size does not depend on the input length.
+    """
+
+    _nd = 1
+
+
+class GlobalAvgPool2d(_GlobalAvgPoolNd):
+    """Average each channel over the whole image: (N, C, H, W) to (N, C, 1, 1).
+
+    The same as ``torch.nn.AdaptiveAvgPool2d(1)`` (or ``(1, 1)``); follow it with
+    :class:`Flatten` to get (N, C) features.
+    """
+
+    _nd = 2

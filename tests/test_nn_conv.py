@@ -1,0 +1,212 @@
+"""Conv1d, Conv2d, pooling, Flatten and BatchNorm2d: values, gradient checks, bad input.
+
+The comparisons with PyTorch are in tests/test_reference_torch_conv.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scratchdl.functional import col2im, conv_output_size, im2col
+from scratchdl.gradcheck import TOLERANCE, gradcheck
+from scratchdl.nn import (
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Flatten,
+    GlobalAvgPool1d,
+    GlobalAvgPool2d,
+    Linear,
+    MaxPool1d,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+)
+
+
+def data(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def direct_conv2d(x, w, b, stride, padding, dilation):
+    """The definition, one output element at a time (slow, obviously right)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+    ho = conv_output_size(h, kh, sh, ph, dh)
+    wo = conv_output_size(wd, kw, sw, pw, dw)
+    y = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+            cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+            patch = xp[:, :, rows, cols]
+            y[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return y
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation"), [
+    ((1, 1), (0, 0), (1, 1)), ((2, 1), (1, 2), (1, 2)), ((3, 2), (2, 0), (2, 1))])
+def test_conv2d_matches_the_definition(stride, padding, dilation):
+    layer = Conv2d(3, 4, (3, 2), stride, padding, dilation, rng=0)
+    x = data((2, 3, 9, 8))
+    expected = direct_conv2d(x, layer.weight, layer.bias, stride, padding, dilation)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_init_follows_torch():
+    layer = Conv2d(16, 32, 3, rng=0)
+    assert layer.weight.shape == (32, 16, 3, 3) and layer.bias.shape == (32,)
+    bound = 1 / math.sqrt(16 * 9)
+    assert np.abs(layer.weight).max() <= bound
+    assert layer.weight.std() == pytest.approx(bound / math.sqrt(3), rel=0.05)
+    assert repr(layer) == "Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1))"
+    assert repr(Conv1d(2, 3, 5, padding=2, bias=False)) == (
+        "Conv1d(2, 3, kernel_size=5, stride=1, padding=2, bias=False)")
+    assert Conv1d(2, 3, 5).weight.shape == (3, 2, 5)
+
+
+def test_im2col_col2im_are_adjoint():
+    # <im2col(x), c> == <x, col2im(c)>: col2im is the transpose of the linear map im2col.
+    args = ((3, 2), (2, 1), (1, 2), (2, 1))
+    x = data((2, 3, 7, 6))
+    cols = im2col(x, *args)
+    c = data(cols.shape, 1)
+    assert np.vdot(cols, c) == pytest.approx(np.vdot(x, col2im(c, x.shape, *args)), rel=1e-12)
+
+
+def test_conv_keeps_float32():
+    layer = Conv2d(2, 3, 3, padding=1, rng=0, dtype=np.float32)
+    x = data((2, 2, 5, 5)).astype(np.float32)
+    y = layer(x)
+    assert y.dtype == np.float32 and layer.backward(np.ones_like(y)).dtype == np.float32
+    assert layer.grads["weight"].dtype == np.float32
+
+
+def test_backward_accumulates():
+    layer = Conv1d(2, 3, 3, rng=0)
+    x = data((2, 2, 6))
+    y = layer(x)
+    layer.backward(np.ones_like(y))
+    once = layer.grads["weight"].copy()
+    layer.backward(np.ones_like(y))
+    np.testing.assert_allclose(layer.grads["weight"], 2 * once)
+
+
+MODULES = {
+    "Conv2d": (lambda: Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2),
+                              rng=0), (2, 2, 7, 6)),
+    "Conv2d-nobias": (lambda: Conv2d(2, 3, 2, bias=False, rng=0), (1, 2, 4, 5)),
+    "Conv1d": (lambda: Conv1d(2, 3, 3, stride=2, padding=1, dilation=2, rng=0), (3, 2, 11)),
+    "MaxPool2d": (lambda: MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    "MaxPool1d": (lambda: MaxPool1d(2), (2, 3, 9)),
+    "AvgPool2d": (lambda: AvgPool2d((2, 3), stride=(1, 2), padding=1), (2, 2, 5, 7)),
+    "AvgPool1d": (lambda: AvgPool1d(3, stride=2), (2, 2, 8)),
+    "GlobalAvgPool2d": (lambda: GlobalAvgPool2d(), (2, 3, 4, 5)),
+    "GlobalAvgPool1d": (lambda: GlobalAvgPool1d(), (2, 3, 4)),
+    "Flatten": (lambda: Flatten(), (2, 3, 4, 5)),
+    "BatchNorm2d": (lambda: BatchNorm2d(3), (4, 3, 3, 2)),
+    "CNN": (lambda: Sequential(Conv2d(1, 4, 3, padding=1, rng=0), BatchNorm2d(4), ReLU(),
+                               MaxPool2d(2), Conv2d(4, 4, 3, rng=1), GlobalAvgPool2d(),
+                               Flatten(), Linear(4, 3, rng=2)), (3, 1, 8, 8)),
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_gradients(name):
+    make, shape = MODULES[name]
+    result = gradcheck(make(), data(shape, 3))
+    assert result.max_error < TOLERANCE, result
+
+
+def test_batchnorm2d_eval_gradients():
+    layer = BatchNorm2d(3)
+    layer(data((4, 3, 2, 2)))
+    layer.eval()
+    result = gradcheck(layer, data((2, 3, 2, 2), 1))
+    assert result.max_error < TOLERANCE, result
+
+
+def test_maxpool_routes_gradient_to_the_maximum():
+    x = np.array([[[[1.0, 5.0], [3.0, 2.0]]]])
+    pool = MaxPool2d(2)
+    assert pool(x).item() == 5.0
+    np.testing.assert_array_equal(pool.backward(np.array([[[[7.0]]]])), [[[[0, 7], [0, 0]]]])
+
+
+def test_pool_defaults_and_odd_sizes():
+    pool = MaxPool2d(2)
+    assert pool.stride == (2, 2) and pool(data((1, 1, 7, 5))).shape == (1, 1, 3, 2)
+    assert repr(pool) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
+    assert Flatten()(data((2, 3, 4))).shape == (2, 12)
+    assert Flatten(0, 1)(data((2, 3, 4))).shape == (6, 4)
+
+
+def unchanged(layer):
+    """Snapshot of everything a rejected call must leave alone."""
+    return {k: v.copy() for k, v in {**layer.params, **layer.buffers}.items()}
+
+
+BAD = [
+    (lambda: Conv2d(3, 4, 3, rng=0), data((2, 2, 5, 5)), ValueError,
+     r"Conv2d\(3, 4.*3 channels.*\(2, 2, 5, 5\)"),
+    (lambda: Conv2d(3, 4, 3, rng=0), data((3, 5, 5)), ValueError,
+     r"Conv2d\(3, 4.*4 dimensions \(N, C, H, W\), got shape \(3, 5, 5\)"),
+    (lambda: Conv2d(3, 4, 5, padding=1, rng=0), data((1, 3, 2, 6)), ValueError,
+     r"Conv2d\(3, 4, kernel_size=\(5, 5\).*spans \(5, 5\).*padded input is only \(4, 8\)"),
+    (lambda: Conv1d(2, 4, 3, dilation=3, rng=0), data((1, 2, 6)), ValueError,
+     r"Conv1d\(2, 4.*spans \(7,\).*\(6,\)"),
+    (lambda: Conv1d(2, 4, 3, rng=0), data((1, 2, 6)).astype(np.float32), TypeError,
+     r"Conv1d.*float32"),
+    (lambda: Conv2d(1, 1, 1, rng=0), np.full((1, 1, 2, 2), np.nan), ValueError, r"NaN"),
+    (lambda: MaxPool2d(3), data((1, 2, 2, 5)), ValueError, r"MaxPool2d.*spans \(3, 3\)"),
+    (lambda: MaxPool1d(2), data((2, 4)), ValueError, r"MaxPool1d.*3 dimensions \(N, C, L\)"),
+    (lambda: AvgPool2d(2), data((2, 4, 4)), ValueError, r"AvgPool2d.*4 dimensions"),
+    (lambda: BatchNorm2d(3), data((2, 4, 2, 2)), ValueError,
+     r"BatchNorm2d\(3\).*\(N, 3, H, W\), got \(2, 4, 2, 2\)"),
+    (lambda: BatchNorm2d(3), data((1, 3, 1, 1)), ValueError, r"more than 1 value"),
+    (lambda: GlobalAvgPool2d(), data((2, 3)), ValueError, r"GlobalAvgPool2d.*4 dimensions"),
+    (lambda: Flatten(2), data((2, 3)), ValueError, r"Flatten.*axes 2..-1"),
+]
+
+
+@pytest.mark.parametrize(("make", "x", "error", "match"), BAD)
+def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
+    layer = make()
+    before = unchanged(layer)
+    with pytest.raises(error, match=match):
+        layer(x)
+    for name, value in unchanged(layer).items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_bad_dout_and_backward_before_forward():
+    layer = Conv2d(1, 2, 3, rng=0)
+    with pytest.raises(RuntimeError, match="before forward"):
+        layer.backward(np.ones((1, 2, 2, 2)))
+    layer(data((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match=r"Conv2d.*\(1, 2, 2, 2\)"):
+        layer.backward(np.ones((1, 2, 3, 3)))
+    pool = MaxPool2d(2)
+    with pytest.raises(RuntimeError, match="before forward"):
+        pool.backward(np.ones((1, 1, 1, 1)))
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda: Conv2d(3, 4, 0), ValueError, r"Conv2d: kernel_size must be >= 1"),
+    (lambda: Conv2d(3, 4, (3, 3, 3)), TypeError, r"Conv2d: kernel_size must be an int or a tuple"),
+    (lambda: Conv1d(3, 4, 3, stride=0), ValueError, r"Conv1d: stride"),
+    (lambda: Conv2d(3, 4, 3, padding=-1), ValueError, r"padding must be >= 0"),
+    (lambda: Conv2d(0, 4, 3), ValueError, r"in_channels"),
+    (lambda: MaxPool2d(2, padding=2), ValueError, r"at most half"),
+    (lambda: Flatten(1.5), TypeError, r"start_dim"),
+])
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,0 +1,100 @@
+"""A chapter run twice prints the same numbers.
+
+Each chapter is executed again here (nbclient, in the notebook's own folder, as the build
+does) and its outputs are compared with the executed notebook the build published
+(``_build/html/_executed/<chapter>.ipynb``, which book/_ext/executed_download.py takes
+from the build's execution cache). Compared: everything printed (stdout and stderr), every
+``text/plain`` result and every glued value; ignored: images (their bytes are not numbers
+the text quotes), timings and memory addresses. Identical means identical: a chapter
+whose numbers move between runs has a randomness leak.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.site import HTML, ROOT, chapter_names, require_build
+
+pytestmark = pytest.mark.notebook
+
+_VOLATILE = [
+    (re.compile(r"\b0x[0-9a-fA-F]+"), "0x…"),  # memory addresses in reprs
+    # a duration, with the padding that aligns it in a column (its width varies with it)
+    (re.compile(r" *\d+(\.\d+)?\s*(ns|µs|us|ms|s|sec|seconds|min)\b"), " <time>"),
+    (re.compile(r"\d+(\.\d+)?\s*(it/s|s/it)\b"), "<rate>"),
+]
+
+
+def _normalise(text: str) -> str:
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def numeric_outputs(notebook) -> list[tuple[int, str, str]]:
+    """(cell index, kind, normalised text) of every textual output, in order."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                # How a stream is split into outputs depends on timing: join the pieces.
+                name, text = output.get("name", "stream"), "".join(output["text"])
+                if found and found[-1][:2] == (index, name):
+                    text = found.pop()[2] + text
+                found.append((index, name, text))
+            elif kind in ("execute_result", "display_data"):
+                text = output.get("data", {}).get("text/plain")
+                if text is not None:
+                    glue = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                    label = f"glue:{glue}" if glue else "text/plain"
+                    found.append((index, label, "".join(text)))
+            elif kind == "error":
+                found.append((index, "error", output.get("ename", "")))
+    return [(index, kind, _normalise(text)) for index, kind, text in found]
+
+
+def _kernel_env() -> dict[str, str]:
+    """The kernel's environment as in the build: conftest.py sets MPLBACKEND=Agg for the
+    tests, which would stop the kernel from displaying figures (and their outputs)."""
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+@pytest.mark.parametrize("chapter", chapter_names())
+def test_chapter_reproduces_the_built_numbers(chapter):
+    require_build()
+    published = HTML / "_executed" / "book" / f"{chapter}.ipynb"
+    assert published.is_file(), f"the build did not publish {published}"
+    built = numeric_outputs(nbformat.read(published, as_version=4))
+    assert built, f"{published} has no outputs to compare"
+
+    source = ROOT / "book" / f"{chapter}.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(source.parent)}},
+    ).execute(env=_kernel_env())
+    again = numeric_outputs(notebook)
+
+    differences = [
+        f"output {n}:\n  built: {b!r}\n  again: {a!r}"
+        for n, (b, a) in enumerate(zip(built, again, strict=False))
+        if b != a
+    ]
+    assert not differences, f"{chapter} printed other output when run again:\n" + "\n".join(
+        differences[:5]
+    )
+    assert len(again) == len(built), (
+        f"{chapter}: {len(built)} outputs when built, {len(again)} when run again"
+    )
