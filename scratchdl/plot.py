@@ -360,7 +360,7 @@ def plot_som_map(positions, values, ax=None, *, topology="rectangular", cmap="vi
     ----------
     positions : (U, 2) array
         Each unit's ``(row, column)`` position on the map plane, as in
-        :attr:`scratchdl.models.SOM.positions_`. Row 0 is drawn at the top, like an image.
+        ``SOM.positions_``. Row 0 is drawn at the top, like an image.
     values : (U,) array, (rows, cols) array, or (U, 3) / (rows, cols, 3) RGB in [0, 1]
         A scalar per unit (U-matrix, hit map, component plane) coloured by ``cmap``, or
         a colour per unit.

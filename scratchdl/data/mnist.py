@@ -113,7 +113,7 @@ def load_mnist(*, cache_dir=None, download=False, url=MNIST_URL, checksums=None)
     url : str
         Base URL of the files (any scheme ``urllib`` opens, e.g. ``file://`` in tests).
     checksums : dict of str to str, optional
-        File name to MD5; default the published :data:`MNIST_FILES`.
+        File name to MD5; default the published ``MNIST_FILES``.
 
     Returns
     -------

@@ -7,7 +7,7 @@ Round after round (Lee, 2013; scikit-learn's ``SelfTrainingClassifier`` for the 
    ``threshold`` get their predicted class as a pseudo-label;
 3. stop when no point was added, none is left, or after ``max_iter`` rounds.
 
-The network is any :class:`~scratchdl.nn.Module` returning class logits (chapter 01's
+The network is any :class:`~scratchdl.nn.module.Module` returning class logits (chapter 01's
 MLP), built anew each round by ``build_model(rng)`` and trained with
 :func:`scratchdl.train.fit` and Adam.
 """

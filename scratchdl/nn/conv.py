@@ -34,7 +34,7 @@ def as_tuple(value, n, name, owner, low):
 
 
 def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilation):
-    """Check a (N, C, *spatial) input of a convolution or pooling layer.
+    """Check a ``(N, C, *spatial)`` input of a convolution or pooling layer.
 
     Rank, channels and "the (dilated) kernel fits into the padded input" are checked
     before finiteness, which is the costliest scan. Returns the output's spatial shape.

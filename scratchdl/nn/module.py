@@ -27,7 +27,7 @@ class Module:
     """Base class of layers and containers.
 
     Subclasses call ``super().__init__()``, create parameters with
-    :meth:`register_parameter`, and implement :meth:`forward` and :meth:`backward`.
+    :meth:`register_parameter`, and implement ``forward`` and ``backward``.
     Assigning a Module to an attribute registers it as a child, as in PyTorch.
     """
 

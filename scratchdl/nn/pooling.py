@@ -245,8 +245,9 @@ class _GlobalAvgPoolNd(Module):
 class GlobalAvgPool1d(_GlobalAvgPoolNd):
     """Average each channel over the whole sequence: (N, C, L) to (N, C, 1).
 
-    The same as ``torch.nn.AdaptiveAvgPool1d(1)``; follow it with :class:`Flatten` to get
-    (N, C) features whose size does not depend on the input length.
+    The same as ``torch.nn.AdaptiveAvgPool1d(1)``; follow it with
+    :class:`~scratchdl.nn.flatten.Flatten` to get (N, C) features whose size does not
+    depend on the input length.
     """
 
     _nd = 1
@@ -256,7 +257,7 @@ class GlobalAvgPool2d(_GlobalAvgPoolNd):
     """Average each channel over the whole image: (N, C, H, W) to (N, C, 1, 1).
 
     The same as ``torch.nn.AdaptiveAvgPool2d(1)`` (or ``(1, 1)``); follow it with
-    :class:`Flatten` to get (N, C) features.
+    :class:`~scratchdl.nn.flatten.Flatten` to get (N, C) features.
     """
 
     _nd = 2

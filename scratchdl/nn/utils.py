@@ -107,7 +107,9 @@ def truncated_bptt(step, x, y, chunk_length, state=None):
 
 
 class StatefulCheck(Module):
-    """A recurrent layer seen as one array in, one array out, for :func:`gradcheck`.
+    """A recurrent layer seen as one array in, one array out, for the gradient check.
+
+    See :func:`~scratchdl.gradcheck.gradcheck`.
 
     ``forward(x, h0)`` (``forward(x, h0, c0)`` for an LSTM) runs the layer from the given
     initial state and returns its output and final state(s) flattened into one vector, so
