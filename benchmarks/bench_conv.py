@@ -21,37 +21,16 @@ sides). With ``--profile`` it also prints where scratchdl's Conv2d spends its ti
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import torch
-from bench_mlp import PAUSE, REPEATS, bench_matmul, blas_threads, median_time
+from timing import matmul_rate, median_time, setup_threads, side_by_side
 
 from scratchdl.functional import col2im, im2col
 from scratchdl.nn import Conv2d, MaxPool2d
 
 N, C_IN, C_OUT, SIZE, KERNEL = 64, 16, 32, 28, 3
 CONV_FLOPS = 3 * 2 * N * C_OUT * SIZE * SIZE * C_IN * KERNEL * KERNEL
-
-
-def side_by_side(name, ours, theirs, flops, matmul_rate):
-    """Time both implementations interleaved; print times, rates and the ratio."""
-    t_ours, t_theirs = [], []
-    ours(), theirs()
-    for _ in range(REPEATS):
-        for fn, store in ((ours, t_ours), (theirs, t_theirs)):
-            time.sleep(PAUSE)
-            start = time.perf_counter()
-            fn()
-            store.append(time.perf_counter() - start)
-    a, b = float(np.median(t_ours)), float(np.median(t_theirs))
-    line = f"{name:<34} scratchdl {a * 1e3:8.2f} ms   torch {b * 1e3:8.2f} ms   ratio {a / b:5.2f}"
-    if flops:
-        line += (f"\n{'':<34} scratchdl {flops / a / 1e9:6.1f} GFLOP/s "
-                 f"({flops / a / matmul_rate:.0%} of matmul)   torch {flops / b / 1e9:6.1f} "
-                 f"GFLOP/s ({flops / b / matmul_rate:.0%})")
-    print(line)
-    return a / b
 
 
 def conv_pair(rng):
@@ -120,17 +99,13 @@ def profile(layer, x, dout):
 
 
 def main() -> None:
-    threads, library = blas_threads()
-    torch.set_num_threads(threads)
-    print(f"NumPy {np.__version__} BLAS: {library}, {threads} thread(s)")
-    print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} thread(s)")
+    setup_threads()
     rng = np.random.default_rng(0)
-    matmul_rate = bench_matmul(rng)
-    print(f"NumPy float32 matmul 1024^3: {matmul_rate / 1e9:.1f} GFLOP/s")
+    matmul = matmul_rate(rng)
+    print(f"NumPy float32 matmul 1024^3: {matmul / 1e9:.1f} GFLOP/s")
     ours, theirs, layer, x, dout = conv_pair(rng)
-    ratio = side_by_side("Conv2d 64x16x28x28->32 3x3 fwd+bwd", ours, theirs, CONV_FLOPS,
-                         matmul_rate)
-    side_by_side("MaxPool2d(2) 64x32x28x28 fwd+bwd", *pool_pair(rng), 0, matmul_rate)
+    ratio = side_by_side("Conv2d 64x16x28x28->32 3x3 fwd+bwd", ours, theirs, CONV_FLOPS, matmul)
+    side_by_side("MaxPool2d(2) 64x32x28x28 fwd+bwd", *pool_pair(rng))
     print(f"Conv2d target ratio <= 1.5: {'met' if ratio <= 1.5 else 'missed'}")
     if "--profile" in sys.argv:
         profile(layer, x, dout)

@@ -16,56 +16,14 @@ compare with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` for this script on
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from timing import median_time, setup_threads, side_by_side
 
 from scratchdl.nn import LSTM
 
 REPEATS = 9
-PAUSE = 0.2  # seconds: let OpenBLAS worker threads stop spinning before each timed call
 N, T, D, H = 64, 128, 128, 256
-
-
-def blas_threads() -> tuple[int, str]:
-    """Threads and library of the BLAS that NumPy calls."""
-    for pool in threadpool_info():
-        if pool["user_api"] == "blas":
-            return pool["num_threads"], f"{pool['internal_api']} {pool.get('version', '')} " \
-                f"({pool.get('architecture', '?')})"
-    return 1, "unknown"
-
-
-def median_time(fn) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(REPEATS):
-        time.sleep(PAUSE)
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def side_by_side(name: str, ours, theirs, flops: float) -> float:
-    """Time both implementations interleaved, print the comparison, return the ratio."""
-    t_ours, t_theirs = [], []
-    ours(), theirs()
-    for _ in range(REPEATS):
-        for fn, store in ((ours, t_ours), (theirs, t_theirs)):
-            time.sleep(PAUSE)
-            start = time.perf_counter()
-            fn()
-            store.append(time.perf_counter() - start)
-    a, b = statistics.median(t_ours), statistics.median(t_theirs)
-    print(
-        f"{name:<34} scratchdl {a * 1e3:8.2f} ms ({flops / a / 1e9:6.1f} GFLOP/s)   "
-        f"torch {b * 1e3:8.2f} ms ({flops / b / 1e9:6.1f} GFLOP/s)   ratio {a / b:5.2f}"
-    )
-    return a / b
 
 
 def where_time_goes(rng) -> None:
@@ -95,10 +53,7 @@ def where_time_goes(rng) -> None:
 
 
 def main() -> None:
-    threads, library = blas_threads()
-    torch.set_num_threads(threads)
-    print(f"NumPy {np.__version__} BLAS: {library}, {threads} thread(s)")
-    print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} thread(s)")
+    setup_threads()
     rng = np.random.default_rng(0)
     layer = LSTM(D, H, rng=rng, dtype=np.float32)
     twin = torch.nn.LSTM(D, H, batch_first=True)
@@ -120,7 +75,7 @@ def main() -> None:
 
     # Multiply-adds: forward x W_ih^T and h W_hh^T per step; backward three times that.
     flops = 3 * 2 * N * T * 4 * H * (D + H)
-    ratio = side_by_side(f"LSTM {N}x{T}x{D}->{H} fwd+bwd", ours, theirs, flops)
+    ratio = side_by_side(f"LSTM {N}x{T}x{D}->{H} fwd+bwd", ours, theirs, flops, repeats=REPEATS)
     where_time_goes(rng)
     print(f"ratio scratchdl / torch: {ratio:.2f} (target: at most 2)")
 

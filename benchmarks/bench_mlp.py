@@ -17,66 +17,16 @@ with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` for this script only.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from timing import matmul_rate, setup_threads, side_by_side
 
 from scratchdl.losses import CrossEntropyLoss
 from scratchdl.nn import Linear, ReLU, Sequential
 from scratchdl.optim import Adam
 
-REPEATS = 15
-PAUSE = 0.2  # seconds: let OpenBLAS worker threads stop spinning before each timed call
 
-
-def blas_threads() -> tuple[int, str]:
-    """Threads and library of the BLAS that NumPy calls."""
-    for pool in threadpool_info():
-        if pool["user_api"] == "blas":
-            return pool["num_threads"], f"{pool['internal_api']} {pool.get('version', '')} " \
-                f"({pool.get('architecture', '?')})"
-    return 1, "unknown"
-
-
-def median_time(fn) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(REPEATS):
-        time.sleep(PAUSE)
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def side_by_side(name: str, ours, theirs, flops: float) -> None:
-    """Time both implementations interleaved and print the comparison."""
-    t_ours, t_theirs = [], []
-    ours(), theirs()
-    for _ in range(REPEATS):
-        for fn, store in ((ours, t_ours), (theirs, t_theirs)):
-            time.sleep(PAUSE)
-            start = time.perf_counter()
-            fn()
-            store.append(time.perf_counter() - start)
-    a, b = statistics.median(t_ours), statistics.median(t_theirs)
-    print(
-        f"{name:<34} scratchdl {a * 1e3:8.2f} ms ({flops / a / 1e9:6.1f} GFLOP/s)   "
-        f"torch {b * 1e3:8.2f} ms ({flops / b / 1e9:6.1f} GFLOP/s)   ratio {a / b:5.2f}"
-    )
-
-
-def bench_matmul(rng) -> float:
-    a = rng.standard_normal((1024, 1024), dtype=np.float32)
-    b = rng.standard_normal((1024, 1024), dtype=np.float32)
-    seconds = median_time(lambda: a @ b)
-    return 2 * 1024**3 / seconds
-
-
-def bench_linear(rng) -> None:
+def bench_linear(rng, matmul) -> None:
     n, d_in, d_out = 512, 1024, 1024
     layer = Linear(d_in, d_out, rng=rng, dtype=np.float32)
     twin = torch.nn.Linear(d_in, d_out)
@@ -96,10 +46,10 @@ def bench_linear(rng) -> None:
         xt.grad = None
         twin(xt).backward(dt)
 
-    side_by_side("Linear 512x1024->1024 fwd+bwd", ours, theirs, flops=3 * 2 * n * d_in * d_out)
+    side_by_side("Linear 512x1024->1024 fwd+bwd", ours, theirs, 3 * 2 * n * d_in * d_out, matmul)
 
 
-def bench_mlp_step(rng) -> None:
+def bench_mlp_step(rng, matmul) -> None:
     n, sizes = 256, (784, 512, 512, 10)
     model = Sequential(
         Linear(sizes[0], sizes[1], rng=rng, dtype=np.float32), ReLU(),
@@ -130,18 +80,16 @@ def bench_mlp_step(rng) -> None:
         twin_optimizer.step()
 
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    side_by_side("MLP 784-512-512-10 train step", ours, theirs, flops=3 * 2 * n * macs)
+    side_by_side("MLP 784-512-512-10 train step", ours, theirs, 3 * 2 * n * macs, matmul)
 
 
 def main() -> None:
-    threads, library = blas_threads()
-    torch.set_num_threads(threads)
-    print(f"NumPy {np.__version__} BLAS: {library}, {threads} thread(s)")
-    print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} thread(s)")
+    setup_threads()
     rng = np.random.default_rng(0)
-    print(f"NumPy float32 matmul 1024^3: {bench_matmul(rng) / 1e9:.1f} GFLOP/s")
-    bench_linear(rng)
-    bench_mlp_step(rng)
+    matmul = matmul_rate(rng)
+    print(f"NumPy float32 matmul 1024^3: {matmul / 1e9:.1f} GFLOP/s")
+    bench_linear(rng, matmul)
+    bench_mlp_step(rng, matmul)
 
 
 if __name__ == "__main__":

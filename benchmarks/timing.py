@@ -1,0 +1,84 @@
+"""What every benchmark script shares: the machine's BLAS, the timing protocol, the report.
+
+The protocol (DESIGN.md): scratchdl and PyTorch CPU run side by side in one process,
+interleaved, each call preceded by a short pause, median of several repeats after a
+warm-up, PyTorch with as many threads as NumPy's BLAS uses.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_info
+
+REPEATS = 15
+PAUSE = 0.2  # seconds: let OpenBLAS worker threads stop spinning before each timed call
+
+
+def blas_threads() -> tuple[int, str]:
+    """Threads and library of the BLAS that NumPy calls."""
+    for pool in threadpool_info():
+        if pool["user_api"] == "blas":
+            library = f"{pool['internal_api']} {pool.get('version', '')}"
+            return pool["num_threads"], f"{library} ({pool.get('architecture', '?')})"
+    return 1, "unknown"
+
+
+def setup_threads() -> None:
+    """Give PyTorch NumPy's BLAS thread count and print both, with the BLAS kernel."""
+    threads, library = blas_threads()
+    torch.set_num_threads(threads)
+    print(f"NumPy {np.__version__} BLAS: {library}, {threads} thread(s)")
+    print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} thread(s)")
+
+
+def median_time(fn, repeats: int = REPEATS) -> float:
+    """Median seconds of ``fn()`` after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        time.sleep(PAUSE)
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(ours, theirs, repeats: int = REPEATS) -> tuple[float, float]:
+    """Median seconds of ``ours()`` and ``theirs()``, timed alternately after a warm-up."""
+    t_ours, t_theirs = [], []
+    ours(), theirs()
+    for _ in range(repeats):
+        for fn, store in ((ours, t_ours), (theirs, t_theirs)):
+            time.sleep(PAUSE)
+            start = time.perf_counter()
+            fn()
+            store.append(time.perf_counter() - start)
+    return statistics.median(t_ours), statistics.median(t_theirs)
+
+
+def matmul_rate(rng, size: int = 1024) -> float:
+    """FLOP/s of NumPy's float32 matrix product on this machine, now."""
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    return 2 * size**3 / median_time(lambda: a @ b)
+
+
+def side_by_side(name: str, ours, theirs, flops: float = 0.0, matmul: float = 0.0,
+                 repeats: int = REPEATS) -> float:
+    """Time both implementations, print times (and FLOP rates), return the ratio ours/theirs.
+
+    With ``matmul`` (the machine's matmul FLOP/s) the rates are also given as its fraction.
+    """
+    a, b = interleaved(ours, theirs, repeats)
+    print(f"{name:<34} scratchdl {a * 1e3:8.2f} ms   torch {b * 1e3:8.2f} ms   "
+          f"ratio {a / b:5.2f}")
+    if flops:
+        def rate(seconds):
+            share = f" ({flops / seconds / matmul:.0%} of matmul)" if matmul else ""
+            return f"{flops / seconds / 1e9:6.1f} GFLOP/s{share}"
+        print(f"{'':<34} scratchdl {rate(a)}   torch {rate(b)}")
+    return a / b
