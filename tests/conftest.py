@@ -11,16 +11,14 @@ import os
 
 import pytest
 
+from tests.oracles import strict
+
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-
-def _strict() -> bool:
-    return bool(os.environ.get("CI")) or os.environ.get("SCRATCHDL_STRICT") == "1"
 
 
 def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if not _strict() or reporter is None:
+    if not strict() or reporter is None:
         return
     skipped = reporter.stats.get("skipped", [])
     if skipped:

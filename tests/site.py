@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.oracles import strict
+
 ROOT = Path(__file__).resolve().parent.parent
 # The build the site tests read: `_build` (what `make book` writes) unless
 # SCRATCHDL_BUILD_DIR names another one, e.g. the `_build` inside a
 # `jupyter-book build . --path-output DIR` (then SCRATCHDL_BUILD_DIR=DIR/_build).
 BUILD = Path(os.environ.get("SCRATCHDL_BUILD_DIR") or ROOT / "_build").resolve()
 HTML = BUILD / "html"
-
-
-def strict() -> bool:
-    """In CI (or with SCRATCHDL_STRICT=1) a missing tool or build fails instead of skipping."""
-    return bool(os.environ.get("CI")) or os.environ.get("SCRATCHDL_STRICT") == "1"
 
 
 def toc_files() -> list[str]:

@@ -3,8 +3,9 @@
 Weights go from a ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` / ``Embedding`` to scratchdl through
 ``load_state_dict``; both get the same inputs, initial states and upstream gradients (for
 the output *and* the final states); outputs, final states, dL/dx, dL/d(initial state) and
-every parameter gradient must agree to ``RTOL``/``ATOL`` over random sizes, lengths and
-layer counts. ``clip_grad_norm_`` and the masked sequence loss are compared too.
+every parameter gradient must agree to the RTOL/ATOL of ``test_reference_torch.py`` over
+random sizes, lengths and layer counts. ``clip_grad_norm_`` and the masked sequence loss
+are compared too.
 """
 
 from __future__ import annotations
@@ -15,23 +16,10 @@ import pytest
 from scratchdl import nn
 from scratchdl.losses import SequenceCrossEntropyLoss
 from tests.oracles import require
+from tests.test_reference_torch import close, numpy_state
 
 torch = require("torch")
 pytestmark = pytest.mark.reference
-
-RTOL = 1e-10
-ATOL = 1e-12
-
-
-def close(ours, theirs, what=""):
-    if isinstance(theirs, torch.Tensor):
-        theirs = theirs.detach().numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def numpy_state(module):
-    return {name: value.detach().numpy() for name, value in module.state_dict().items()}
-
 
 KINDS = {
     "rnn_tanh": (nn.RNN, torch.nn.RNN, {}),

@@ -115,6 +115,17 @@ class RNNBase(Module):
                 p.get(f"bias_ih_l{layer}", zeros), p.get(f"bias_hh_l{layer}", zeros))
 
     # -- forward and backward through the stack ---------------------------------------------
+    # One state (h): RNN and GRU use these as they are; LSTM overrides them for (h, c).
+    def forward(self, x, hx=None):
+        """Return ``(output, h_n)``: (N, T, H) and (num_layers, N, H)."""
+        output, (h_n,) = self._forward(x, [hx])
+        return output, h_n
+
+    def backward(self, dout, dh_n=None):
+        """Return dL/dx (N, T, D); dL/dh_0 goes to ``self.dh0``."""
+        dx, (self.dh0,) = self._backward(dout, [dh_n])
+        return dx
+
     def _forward(self, x, states):
         """Run every layer; ``states`` is a list of (num_layers, N, H) initial states."""
         x = self._check_x(x)
@@ -233,16 +244,6 @@ class RNN(RNNBase):
         if self.nonlinearity != "tanh":
             text += f", nonlinearity={self.nonlinearity!r}"
         return text + ("" if self.bias else ", bias=False")
-
-    def forward(self, x, hx=None):
-        """Return ``(output, h_n)``: (N, T, H) and (num_layers, N, H)."""
-        output, (h_n,) = self._forward(x, [hx])
-        return output, h_n
-
-    def backward(self, dout, dh_n=None):
-        """Return dL/dx (N, T, D); dL/dh_0 goes to ``self.dh0``."""
-        dx, (self.dh0,) = self._backward(dout, [dh_n])
-        return dx
 
     def _scan(self, xw, initial, w_hh, b_hh):
         (h,) = initial
@@ -391,16 +392,6 @@ class GRU(RNNBase):
     """
 
     gates = 3
-
-    def forward(self, x, hx=None):
-        """Return ``(output, h_n)``: (N, T, H) and (num_layers, N, H)."""
-        output, (h_n,) = self._forward(x, [hx])
-        return output, h_n
-
-    def backward(self, dout, dh_n=None):
-        """Return dL/dx (N, T, D); dL/dh_0 goes to ``self.dh0``."""
-        dx, (self.dh0,) = self._backward(dout, [dh_n])
-        return dx
 
     def _scan(self, xw, initial, w_hh, b_hh):
         (h,) = initial
