@@ -6,6 +6,7 @@
 * preparing data: :func:`train_test_split`, :class:`StandardScaler`, :func:`one_hot`
 * sequences: :func:`make_delayed_recall`, :func:`make_adding_problem`,
   :func:`make_noisy_sine`, :func:`load_sonnets` (public-domain text), :class:`CharVocabulary`
+* text: :func:`load_tiny_shakespeare` (nanoGPT's character-level data, its split)
 * images and signals: :func:`make_mnist1d` (generated), :func:`load_mnist` (opt-in download)
 * batching: :func:`iterate_minibatches`
 """
@@ -23,6 +24,7 @@ from scratchdl.data.sequences import (
     make_noisy_sine,
 )
 from scratchdl.data.synthetic import make_blobs, make_circles, make_moons, make_spirals, make_xor
+from scratchdl.data.text import load_tiny_shakespeare
 
 __all__ = [
     "CharVocabulary",
@@ -33,6 +35,7 @@ __all__ = [
     "StandardScaler",
     "iterate_minibatches",
     "load_digits",
+    "load_tiny_shakespeare",
     "make_blobs",
     "make_circles",
     "make_moons",
