@@ -1,17 +1,16 @@
 """A small training loop: mini-batch gradient descent with a history and early stopping.
 
-One training step is the same five lines for every model in the book::
+One training step is the same few lines for every model in the book, :func:`train_step`:
+forward, loss, backward, update. :func:`fit` repeats that step over shuffled mini-batches
+for some epochs and records, per epoch, the training loss and metrics and (given
+``validation_data``) the validation loss and metrics. It stops with a
+``FloatingPointError`` the moment the loss stops being a finite number, and it can stop
+early when the validation loss no longer improves.
 
-    optimizer.zero_grad()                 # gradients accumulate, so clear them first
-    outputs = model.forward(X_batch)
-    value = loss(outputs, y_batch)        # a Python float; the loss caches what it needs
-    model.backward(loss.backward())       # dL/d(outputs), then back through the layers
-    optimizer.step()                      # update the parameters in place
-
-:func:`fit` repeats that step over shuffled mini-batches for some epochs and records, per
-epoch, the training loss and metrics and (given ``validation_data``) the validation loss
-and metrics. It stops with a ``FloatingPointError`` the moment the loss stops being a
-finite number, and it can stop early when the validation loss no longer improves.
+Before the first update :func:`fit` checks everything the run will use (every label of
+every batch against the model's outputs and the loss, the validation data, the metrics,
+the size of the last batch), so a call that raises a ``ValueError`` or ``TypeError`` has
+changed nothing.
 """
 
 from __future__ import annotations
@@ -336,32 +335,41 @@ def _check_fit_arguments(model, loss, optimizer, X, y, epochs, batch_size, rng, 
     return X_val, y_val, metric_fns, patience, print_every, check_rng(rng)
 
 
+def train_step(model, loss_fn, optimizer, x, y):
+    """One step of gradient descent on one mini-batch: forward, loss, backward, update.
+
+    Returns the loss (a float) and the model's outputs, computed before the update.
+    Raises :class:`~scratchdl._validation.NonFiniteError` if the loss is NaN or infinite,
+    before any gradient reaches the parameters.
+    """
+    optimizer.zero_grad()                  # gradients accumulate: clear them first
+    outputs = model.forward(x)
+    loss = loss_fn(outputs, y)             # the loss caches what its backward needs
+    if not np.isfinite(loss):
+        raise NonFiniteError(f"the loss became {loss}")
+    model.backward(loss_fn.backward())     # dL/d(outputs), back through every layer
+    optimizer.step()                       # move each parameter against its gradient
+    return loss, outputs
+
+
 def _train_one_epoch(model, loss, optimizer, X, y, batch_size, rng, metric_fns, epoch) -> dict:
     """One pass over shuffled mini-batches; returns the epoch's mean loss and metrics."""
     n_steps = -(-len(X) // batch_size)
     totals = dict.fromkeys(["loss", *metric_fns], 0.0)
     for step, (X_batch, y_batch) in enumerate(
             iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng), start=1):
-        optimizer.zero_grad()
         # X is finite (checked before training), so a NaN or inf anywhere in this step means
         # the network diverged. Overflow warnings from the arithmetic would only repeat that;
         # the FloatingPointError raised below says where it happened.
         with np.errstate(over="ignore", invalid="ignore"):
             try:
-                outputs = model.forward(X_batch)
-                value = float(loss(outputs, y_batch))
-                if not np.isfinite(value):
-                    raise NonFiniteError(f"the loss became {value}")
-                # Metrics before the update, so a metric that does not fit the task fails
-                # before any parameter has changed.
-                weight = len(X_batch)
-                totals["loss"] += value * weight
-                for name, fn in metric_fns.items():
-                    totals[name] += float(fn(y_batch, outputs)) * weight
-                model.backward(loss.backward())
-                optimizer.step()
+                value, outputs = train_step(model, loss, optimizer, X_batch, y_batch)
             except NonFiniteError as error:
                 raise _diverged(epoch, step, n_steps, optimizer, str(error)) from error
+        weight = len(X_batch)
+        totals["loss"] += float(value) * weight
+        for name, fn in metric_fns.items():
+            totals[name] += float(fn(y_batch, outputs)) * weight
     return {name: total / len(X) for name, total in totals.items()}
 
 
