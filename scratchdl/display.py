@@ -1,10 +1,16 @@
-"""Show the package's own source code inside a chapter.
+"""Show the package's own source code inside a chapter, and numbers typeset for prose.
 
 A chapter never keeps a second copy of the code it explains: it calls
 ``show_source(Linear.backward)`` and the cell's output is the very source the tests
 check. In Jupyter and in the built book (myst-nb renders ``text/markdown`` outputs) it
 appears as a highlighted Python block under a line naming the object and its file; in a
 terminal ``repr`` gives the plain source.
+
+Numbers in prose are typeset for reading, not printed as Python prints them:
+:func:`sci` gives ``1.2 × 10⁻¹⁴`` and ``exactly 0``, :func:`number` gives ``12,345``.
+A chapter glues the typeset text (``glue("err", sci(err), display=False)``, shown with
+``{glue:text}`err` ``); :func:`parse_number` reads it back, so the claims test checks
+the number exactly as the reader sees it.
 """
 
 from __future__ import annotations
@@ -119,3 +125,138 @@ def _relative_path(filename: str, obj) -> str:
         return Path(filename).resolve().relative_to(root).as_posix()
     except ValueError:
         return Path(filename).name
+
+
+# --- numbers typeset for reading ----------------------------------------------------------
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_FROM_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+MINUS = "\u2212"
+"""The minus sign of typeset numbers (U+2212), longer than a hyphen."""
+
+
+def _check_real(x, owner: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{owner}: x must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"{owner}: x must be finite, got {x}")
+    return x
+
+
+def _check_count(value, name: str, owner: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def sci(x, digits: int = 2) -> str:
+    """``x`` in scientific notation as a book prints it: ``1.2 × 10⁻¹⁴``.
+
+    Parameters
+    ----------
+    x : float
+        Finite. An exact zero is ``"exactly 0"`` (no rounding happened, so say so).
+    digits : int
+        Significant digits of the mantissa (at least 1).
+
+    Returns
+    -------
+    str
+        ``"1.2 × 10⁻¹⁴"``; without the power when the exponent is 0 (``"3.1"``); a
+        negative number starts with the minus sign U+2212.
+
+    Examples
+    --------
+    >>> sci(1.234e-14)
+    '1.2 × 10⁻¹⁴'
+    >>> sci(0.0)
+    'exactly 0'
+    >>> sci(-45600, digits=3)
+    '−4.56 × 10⁴'
+    """
+    owner = "sci"
+    x = _check_real(x, owner)
+    digits = _check_count(digits, "digits", owner, 1)
+    if x == 0:
+        return "exactly 0"
+    mantissa, exponent = f"{abs(x):.{digits - 1}e}".split("e")
+    sign = MINUS if x < 0 else ""
+    exponent = int(exponent)
+    if exponent == 0:
+        return f"{sign}{mantissa}"
+    return f"{sign}{mantissa} × 10{str(exponent).translate(_SUPERSCRIPTS)}"
+
+
+def number(x, decimals: int = 0) -> str:
+    """``x`` with thousands separators and a fixed number of decimals: ``12,345.7``.
+
+    Parameters
+    ----------
+    x : float
+        Finite.
+    decimals : int
+        Digits after the decimal point (0 or more).
+
+    Returns
+    -------
+    str
+        A negative number starts with the minus sign U+2212.
+
+    Examples
+    --------
+    >>> number(12345.67, decimals=1)
+    '12,345.7'
+    >>> number(-3)
+    '−3'
+    """
+    owner = "number"
+    x = _check_real(x, owner)
+    decimals = _check_count(decimals, "decimals", owner, 0)
+    text = f"{abs(x):,.{decimals}f}"
+    negative = x < 0 and float(text.replace(",", "")) != 0  # "-0" is not printed
+    return f"{MINUS if negative else ''}{text}"
+
+
+_TYPESET = re.compile(r"^(?P<mantissa>-?[\d,]+(?:\.\d+)?)"
+                      r"(?: × 10(?P<exponent>⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+))?$")
+
+
+def parse_number(text: str) -> float:
+    """The number a typeset string shows: the inverse of :func:`sci` and :func:`number`.
+
+    Parameters
+    ----------
+    text : str
+        ``"1.2 × 10⁻¹⁴"``, ``"exactly 0"``, ``"12,345.7"``, ``"−3"``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a number in one of these forms.
+
+    Examples
+    --------
+    >>> parse_number("1.2 × 10⁻¹⁴")
+    1.2e-14
+    >>> parse_number("exactly 0")
+    0.0
+    """
+    owner = "parse_number"
+    if not isinstance(text, str):
+        raise TypeError(f"{owner}: text must be a str, got {type(text).__name__}")
+    if text == "exactly 0":
+        return 0.0
+    match = _TYPESET.match(text.replace(MINUS, "-"))
+    if match is None or not re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?",
+                                         match["mantissa"]):
+        raise ValueError(f"{owner}: text must be a typeset number such as '1.2 × 10⁻¹⁴', "
+                         f"'12,345.7' or 'exactly 0', got {text!r}")
+    value = float(match["mantissa"].replace(",", ""))
+    if match["exponent"]:
+        value = float(f"{value!r}e{match['exponent'].translate(_FROM_SUPERSCRIPTS)}")
+    return value
