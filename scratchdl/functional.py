@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 
 import numpy as np
 
@@ -39,6 +40,7 @@ __all__ = [
     "sliding_windows",
     "im2col",
     "col2im",
+    "fold",
 ]
 
 
@@ -310,6 +312,16 @@ def gelu_tanh_grad(x):
 # (N, C, *spatial) and every tuple argument has one entry per spatial axis.
 
 
+def _check_window_ints(owner, **values):
+    """Each value an int (not bool): ``kernel_size``, ``stride``, ``dilation`` >= 1, others >= 0."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{owner}: {name} must be an int, got {value!r}")
+        low = 1 if name in ("kernel_size", "stride", "dilation") else 0
+        if value < low:
+            raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
+
+
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     r"""Length of a convolution's or pooling's output along one axis.
 
@@ -318,9 +330,19 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
 
     A dilated kernel spans :math:`d(k-1)+1` inputs; it fits
     :math:`\lfloor (L + 2p - \text{span}) / s \rfloor + 1` times. Inputs past the last
-    full window are never read (the window does not have to tile the input).
+    full window are never read (the window does not have to tile the input). A kernel
+    wider than the padded input fits nowhere: that raises ``ValueError`` rather than
+    returning a size below 1.
     """
+    _check_window_ints("conv_output_size", size=size, kernel_size=kernel_size,
+                       stride=stride, padding=padding, dilation=dilation)
     span = dilation * (kernel_size - 1) + 1
+    if span > size + 2 * padding:
+        raise ValueError(
+            f"conv_output_size: the kernel spans {span} inputs (kernel_size={kernel_size}, "
+            f"dilation={dilation}) but the padded input has only {size + 2 * padding} "
+            f"(size={size}, padding={padding}); no window fits"
+        )
     return (size + 2 * padding - span) // stride + 1
 
 
@@ -363,6 +385,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
         flattened, so ``W.reshape(C_out, -1) @ cols`` is the whole batch's convolution.
     """
     nd = len(kernel_size)
+    _check_windows_fit("im2col", x.shape, kernel_size, padding, dilation)
     x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding]) if any(padding) else x
     windows = sliding_windows(x, kernel_size, stride, dilation)  # (N, C, *out, *k)
     n, c, out = x.shape[0], x.shape[1], windows.shape[2:2 + nd]
@@ -371,13 +394,62 @@ def im2col(x, kernel_size, stride, padding, dilation):
     return windows.transpose(order).reshape(c * math.prod(kernel_size), n * math.prod(out))
 
 
+def _check_windows_fit(owner, shape, kernel_size, padding, dilation):
+    """Raise ``ValueError`` if the (dilated) kernel is larger than the padded input."""
+    spatial = tuple(shape[2:])
+    if len(spatial) != len(kernel_size):
+        raise ValueError(f"{owner}: x must have {len(kernel_size) + 2} dimensions "
+                         f"(N, C, *spatial) for a {len(kernel_size)}-D kernel, got shape {shape}")
+    padded = tuple(n + 2 * p for n, p in zip(spatial, padding, strict=True))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
+    if any(s > n for s, n in zip(span, padded, strict=True)):
+        raise ValueError(f"{owner}: the kernel spans {span} (dilation included) but the "
+                         f"padded input is only {padded} (x of shape {shape}); no window fits")
+
+
+def fold(piece, shape, kernel_size, stride, padding, dilation, dtype):
+    """Send every window's values back to the inputs they came from, *adding* overlaps.
+
+    The adjoint of reading windows (:func:`sliding_windows` after padding): input element
+    ``u`` receives the sum, over the windows ``q`` that contain it, of what ``q`` sends
+    back from the kernel tap that read ``u``. The loop runs over the kernel taps (9 for a
+    3x3 kernel), never over samples or positions: tap ``offset`` of window ``q`` read
+    padded position ``q * s + offset * d``, so all windows' values for that tap are added
+    onto one strided slice at once. Shared by :func:`col2im` and the pooling layers.
+
+    Parameters
+    ----------
+    piece : callable
+        ``piece(tap)`` returns an ``(A, B, *out)`` array: what every window sends back from
+        kernel tap number ``tap`` (taps counted in row-major order, like a flattened
+        kernel).
+    shape : tuple
+        ``(A, B, *spatial)``, the shape of the unpadded result.
+    kernel_size, stride, padding, dilation : tuple of int, one per spatial axis
+    dtype : numpy dtype of the result
+
+    Returns
+    -------
+    (A, B, *spatial) array
+    """
+    spatial = shape[2:]
+    padded = [size + 2 * p for size, p in zip(spatial, padding, strict=True)]
+    result = np.zeros((*shape[:2], *padded), dtype=dtype)
+    for tap, offset in enumerate(itertools.product(*(range(k) for k in kernel_size))):
+        values = piece(tap)
+        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in
+                       zip(offset, dilation, stride, values.shape[2:], strict=True))
+        result[(slice(None), slice(None)) + target] += values
+    crop = tuple(slice(p, p + size) for p, size in zip(padding, spatial, strict=True))
+    return result[(slice(None), slice(None)) + crop]
+
+
 def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """Fold columns back, *adding* overlapping entries: the adjoint of :func:`im2col`.
 
     Every input element receives the sum of the column entries that copied it, which is
-    exactly the chain rule for the gradient with respect to the input. The loop runs over
-    the kernel offsets (9 for a 3x3 kernel), each adding one strided slice for all samples,
-    channels and positions at once.
+    exactly the chain rule for the gradient with respect to the input. :func:`fold` does
+    the adding, one kernel tap at a time.
 
     Parameters
     ----------
@@ -391,15 +463,10 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     (N, C, *spatial) array
     """
     n, c, *spatial = x_shape
-    padded = [size + 2 * p for size, p in zip(spatial, padding, strict=True)]
     out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in
            zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
-    cols = cols.reshape(c, *kernel_size, n, *out)
-    dx = np.zeros((c, n, *padded), dtype=cols.dtype)  # channels first, like cols
-    for offset in itertools.product(*(range(k) for k in kernel_size)):
-        # Kernel tap `offset` of window q reads input position q * s + offset * d.
-        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
-                       for o, d, s, m in zip(offset, dilation, stride, out, strict=True))
-        dx[(slice(None), slice(None)) + target] += cols[(slice(None),) + offset]
-    crop = tuple(slice(p, p + size) for p, size in zip(padding, spatial, strict=True))
-    return np.ascontiguousarray(dx[(slice(None), slice(None)) + crop].swapaxes(0, 1))
+    # Row (c, tap) of cols, column (n, q): tap `tap` of window q of sample n, channel c.
+    by_tap = cols.reshape(c, math.prod(kernel_size), n, *out)
+    dx = fold(lambda tap: by_tap[:, tap], (c, n, *spatial), kernel_size, stride, padding,
+              dilation, cols.dtype)  # channels first, like cols
+    return np.ascontiguousarray(dx.swapaxes(0, 1))

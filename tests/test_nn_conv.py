@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from scratchdl.functional import col2im, conv_output_size, im2col
+from scratchdl.functional import col2im, conv_output_size, fold, im2col, sliding_windows
 from scratchdl.gradcheck import TOLERANCE, gradcheck
 from scratchdl.nn import (
     AvgPool1d,
@@ -18,6 +18,7 @@ from scratchdl.nn import (
     BatchNorm2d,
     Conv1d,
     Conv2d,
+    ConvTranspose2d,
     Flatten,
     GlobalAvgPool1d,
     GlobalAvgPool2d,
@@ -112,6 +113,11 @@ MODULES = {
     "GlobalAvgPool1d": (lambda: GlobalAvgPool1d(), (2, 3, 4)),
     "Flatten": (lambda: Flatten(), (2, 3, 4, 5)),
     "BatchNorm2d": (lambda: BatchNorm2d(3), (4, 3, 3, 2)),
+    "ConvTranspose2d": (lambda: ConvTranspose2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0),
+                                                output_padding=(1, 0), rng=0), (2, 2, 3, 4)),
+    "ConvTranspose2d-dilated": (lambda: ConvTranspose2d(2, 2, 3, padding=1, output_padding=1,
+                                                        dilation=2, bias=False, rng=0),
+                                (1, 2, 3, 3)),
     "CNN": (lambda: Sequential(Conv2d(1, 4, 3, padding=1, rng=0), BatchNorm2d(4), ReLU(),
                                MaxPool2d(2), Conv2d(4, 4, 3, rng=1), GlobalAvgPool2d(),
                                Flatten(), Linear(4, 3, rng=2)), (3, 1, 8, 8)),
@@ -173,6 +179,12 @@ BAD = [
     (lambda: BatchNorm2d(3), data((1, 3, 1, 1)), ValueError, r"more than 1 value"),
     (lambda: GlobalAvgPool2d(), data((2, 3)), ValueError, r"GlobalAvgPool2d.*4 dimensions"),
     (lambda: Flatten(2), data((2, 3)), ValueError, r"Flatten.*axes 2..-1"),
+    (lambda: ConvTranspose2d(3, 4, 3, rng=0), data((2, 2, 5, 5)), ValueError,
+     r"ConvTranspose2d\(3, 4.*3 channels.*\(2, 2, 5, 5\)"),
+    (lambda: ConvTranspose2d(3, 4, 1, padding=1, rng=0), data((1, 3, 2, 2)), ValueError,
+     r"ConvTranspose2d\(3, 4.*output of size \(0, 0\)"),
+    (lambda: ConvTranspose2d(3, 4, 3, rng=0), data((1, 3, 2, 2)).astype(np.float32),
+     TypeError, r"ConvTranspose2d.*float32"),
 ]
 
 
@@ -184,6 +196,38 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
         layer(x)
     for name, value in unchanged(layer).items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_conv_transpose_is_the_adjoint_of_conv():
+    # <conv(x), y> == <x, conv_transpose(y)> with one shared weight and no bias.
+    conv = Conv2d(2, 3, 3, stride=2, padding=1, dilation=2, bias=False, rng=0)
+    up = ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=(0, 1), dilation=2,
+                         bias=False, rng=1)
+    up.load_state_dict({"weight": conv.weight.copy()})
+    x = data((2, 2, 9, 8))
+    y = data(conv(x).shape, 1)
+    assert up(y).shape == x.shape
+    assert np.vdot(conv(x), y) == pytest.approx(np.vdot(x, up(y)), rel=1e-12)
+
+
+def test_conv_transpose_shapes_and_float32():
+    up = ConvTranspose2d(8, 4, 4, stride=2, padding=1, rng=0, dtype=np.float32)
+    y = up(data((2, 8, 7, 7)).astype(np.float32))
+    assert y.shape == (2, 4, 14, 14) and y.dtype == np.float32
+    assert up.backward(np.ones_like(y)).dtype == np.float32
+    assert repr(up) == ("ConvTranspose2d(8, 4, kernel_size=(4, 4), stride=(2, 2), "
+                        "padding=(1, 1))")
+
+
+def test_fold_is_the_adjoint_of_sliding_windows():
+    x = data((2, 3, 7, 6))
+    args = ((3, 2), (2, 1), (1, 0), (1, 2))
+    windows = sliding_windows(np.pad(x, [(0, 0), (0, 0), (1, 1), (0, 0)]), args[0], args[1],
+                              args[3])
+    c = data(windows.shape, 1)  # (N, C, *out, *k)
+    taps = c.reshape(*c.shape[:4], -1)
+    folded = fold(lambda tap: taps[..., tap], x.shape, *args, np.float64)
+    assert np.vdot(windows, c) == pytest.approx(np.vdot(x, folded), rel=1e-12)
 
 
 def test_bad_dout_and_backward_before_forward():
@@ -206,6 +250,18 @@ def test_bad_dout_and_backward_before_forward():
     (lambda: Conv2d(0, 4, 3), ValueError, r"in_channels"),
     (lambda: MaxPool2d(2, padding=2), ValueError, r"at most half"),
     (lambda: Flatten(1.5), TypeError, r"start_dim"),
+    (lambda: ConvTranspose2d(3, 4, 3, stride=2, output_padding=2), ValueError,
+     r"ConvTranspose2d: output_padding must be smaller than the stride or the dilation"),
+    (lambda: ConvTranspose2d(3, 4, 3, output_padding=(0, 1)), ValueError,
+     r"ConvTranspose2d: output_padding"),
+    (lambda: ConvTranspose2d(3, 0, 3), ValueError, r"ConvTranspose2d: out_channels"),
+    (lambda: conv_output_size(5, 3, stride=0), ValueError,
+     r"conv_output_size: stride must be >= 1, got 0"),
+    (lambda: conv_output_size(2, 3), ValueError,
+     r"conv_output_size: the kernel spans 3 inputs .* padded input has only 2"),
+    (lambda: conv_output_size(2.5, 1), TypeError, r"conv_output_size: size must be an int"),
+    (lambda: im2col(data((1, 1, 2, 2)), (3, 3), (1, 1), (0, 0), (1, 1)), ValueError,
+     r"im2col: the kernel spans \(3, 3\).*padded input is only \(2, 2\)"),
 ])
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):

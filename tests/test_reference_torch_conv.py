@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from scratchdl import nn
-from scratchdl.functional import conv_output_size
 from tests.oracles import require
 from tests.test_reference_torch import check_module, close, data, numpy_state
 
@@ -30,9 +29,9 @@ def random_configs(nd, count, seed):
         dilation = tuple(int(d) for d in rng.integers(1, 3, nd))
         padding = tuple(int(p) for p in rng.integers(0, 3, nd))
         spatial = tuple(int(n) for n in rng.integers(1, 12, nd))
-        if any(conv_output_size(n, k, s, p, d) < 1 for n, k, s, p, d in
-               zip(spatial, kernel, stride, padding, dilation, strict=True)):
-            continue
+        if any(d * (k - 1) + 1 > n + 2 * p for n, k, p, d in
+               zip(spatial, kernel, padding, dilation, strict=True)):
+            continue  # no window fits: conv_output_size refuses it
         shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), *spatial)
         configs.append((shape, kernel, stride, padding, dilation))
     return configs
@@ -71,6 +70,59 @@ def test_conv2d_functional_and_init_distribution():
     theirs = torch.nn.Conv2d(3, 5, 3)
     bound = 1 / np.sqrt(27)
     assert theirs.weight.abs().max() <= bound and np.abs(ours.weight).max() <= bound
+
+
+def transposed_configs(count, seed):
+    """(shape, kernel, stride, padding, output_padding, dilation) with a positive output."""
+    rng = np.random.default_rng(seed)
+    configs = []
+    while len(configs) < count:
+        kernel = tuple(int(k) for k in rng.integers(1, 5, 2))
+        stride = tuple(int(s) for s in rng.integers(1, 4, 2))
+        dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
+        padding = tuple(int(p) for p in rng.integers(0, 3, 2))
+        # Any output_padding PyTorch allows: smaller than the stride or the dilation.
+        output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in
+                               zip(stride, dilation, strict=True))
+        spatial = tuple(int(n) for n in rng.integers(1, 8, 2))
+        out = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, k, s, p, op, d in
+               zip(spatial, kernel, stride, padding, output_padding, dilation, strict=True)]
+        if min(out) < 1:
+            continue
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), *spatial)
+        configs.append((shape, kernel, stride, padding, output_padding, dilation))
+    return configs
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride", "padding", "output_padding",
+                          "dilation"), transposed_configs(32, seed=11))
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose2d(shape, kernel, stride, padding, output_padding, dilation, bias):
+    theirs = torch.nn.ConvTranspose2d(shape[1], 3, kernel, stride, padding, output_padding,
+                                      bias=bias, dilation=dilation).double()
+    ours = nn.ConvTranspose2d(shape[1], 3, kernel, stride, padding, output_padding, dilation,
+                              bias=bias, rng=0)
+    ours.load_state_dict(numpy_state(theirs))
+    check_module(ours, theirs, data(shape))
+
+
+def test_conv_transpose2d_covers_every_option():
+    # The random draws include each case the adjoint has to get right.
+    configs = transposed_configs(32, seed=11)
+    assert any(s != (1, 1) for _, _, s, _, _, _ in configs)
+    assert any(any(p) for _, _, _, p, _, _ in configs)
+    assert any(any(op) for _, _, _, _, op, _ in configs)
+    assert any(d != (1, 1) for *_, d in configs)
+    # output_padding >= stride, allowed because it is smaller than the dilation.
+    assert any(o >= s for _, _, st, _, op, _ in configs for o, s in zip(op, st, strict=True))
+
+
+def test_conv_transpose2d_init_distribution():
+    # PyTorch's fan-in for the transposed layer is weight.shape[1] * kh * kw = C_out k^2.
+    ours = nn.ConvTranspose2d(3, 5, 3, rng=1)
+    bound = 1 / np.sqrt(5 * 9)
+    assert np.abs(ours.weight).max() <= bound and np.abs(ours.bias).max() <= bound
+    assert np.abs(ours.weight).max() > 0.9 * bound
 
 
 def pool_configs(nd, count, seed):

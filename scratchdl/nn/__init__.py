@@ -8,6 +8,7 @@ Every layer follows the protocol of :class:`Module`: ``forward(x)`` caches what
 from scratchdl.nn.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchdl.nn.container import Sequential
 from scratchdl.nn.conv import Conv1d, Conv2d
+from scratchdl.nn.conv_transpose import ConvTranspose2d
 from scratchdl.nn.dropout import Dropout
 from scratchdl.nn.embedding import Embedding
 from scratchdl.nn.flatten import Flatten
@@ -46,6 +47,7 @@ __all__ = [
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "MaxPool1d",
     "MaxPool2d",
     "AvgPool1d",

@@ -1,0 +1,208 @@
+"""ConvTranspose2d: the adjoint of Conv2d, which upsamples a feature map.
+
+A convolution maps an input to fewer (or as many) positions; its input gradient maps the
+output's shape back to the input's. ``ConvTranspose2d`` *is* that input gradient, used as
+a layer in its own right: its forward pass is :class:`~scratchdl.nn.Conv2d`'s backward
+pass to the input (a product with the transposed weight matrix, then a fold), and its
+backward pass is a convolution (an unfold, then a product). With stride :math:`s` each
+input position spreads over an :math:`s`-times larger output, which is how a generator
+turns a small code into an image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scratchdl import init
+from scratchdl._validation import check_rng
+from scratchdl.functional import conv_output_size, fold, im2col
+from scratchdl.nn._checks import check_dtype, describe
+from scratchdl.nn.conv import as_tuple, check_spatial_dout, check_spatial_input
+from scratchdl.nn.module import Module
+
+
+def transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation):
+    r"""Length of a transposed convolution's output along one axis.
+
+    .. math::
+        L_{out} = (L - 1) s - 2p + d(k - 1) + p_{out} + 1
+
+    the length a convolution with the same :math:`k, s, p, d` would map back to
+    :math:`L`; ``output_padding`` :math:`p_{out}` picks among the lengths that all map to
+    :math:`L` when :math:`s > 1` (the convolution's floor forgets which one it was).
+    """
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+class ConvTranspose2d(Module):
+    r"""2-D transposed convolution, as ``torch.nn.ConvTranspose2d`` (``groups=1``).
+
+    With :math:`\mathbf{W}_{mat}` the weight reshaped to
+    :math:`C_{in} \times C_{out} k_h k_w` and :math:`\mathbf{X}` the input arranged as
+    :math:`C_{in} \times N H W`,
+
+    .. math::
+        \mathbf{Y}^{col} = \mathbf{W}_{mat}^\top \mathbf{X}, \qquad
+        \mathbf{y} = \operatorname{fold}(\mathbf{Y}^{col}) + b,
+
+    exactly the input gradient of a ``Conv2d(out_channels, in_channels, ...)`` with the
+    same weight: every input value scatters a copy of its kernel, scaled, onto the output,
+    and overlapping copies add.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride, padding, dilation : int or (int, int)
+        Those of the convolution this layer is the adjoint of; ``padding`` crops
+        ``padding`` rows and columns from every side of the full output.
+    output_padding : int or (int, int)
+        Extra rows/columns added on the bottom/right side of the output, each smaller than
+        the stride or the dilation.
+    bias : bool
+    rng : numpy.random.Generator or int or None
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    weight : (in_channels, out_channels, kh, kw) array
+        PyTorch's layout and initialisation, :math:`U(-1/\sqrt{C_{out} k_h k_w},
+        1/\sqrt{C_{out} k_h k_w})` (PyTorch computes the fan-in from the weight's second
+        axis).
+    bias : (out_channels,) array or None
+
+    Notes
+    -----
+    Shapes: (N, C_in, H, W) to (N, C_out, H_out, W_out) with
+    :math:`H_{out} = (H - 1) s - 2p + d(k - 1) + p_{out} + 1`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ConvTranspose2d(8, 4, 4, stride=2, padding=1, rng=0)(np.ones((2, 8, 7, 7))).shape
+    (2, 4, 14, 14)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, dilation=1, bias=True, *, rng=None, dtype=np.float64):
+        super().__init__()
+        owner = type(self).__name__
+        self.in_channels = as_tuple(in_channels, 1, "in_channels", owner, 1)[0]
+        self.out_channels = as_tuple(out_channels, 1, "out_channels", owner, 1)[0]
+        self.kernel_size = as_tuple(kernel_size, 2, "kernel_size", owner, 1)
+        self.stride = as_tuple(stride, 2, "stride", owner, 1)
+        self.padding = as_tuple(padding, 2, "padding", owner, 0)
+        self.output_padding = as_tuple(output_padding, 2, "output_padding", owner, 0)
+        self.dilation = as_tuple(dilation, 2, "dilation", owner, 1)
+        if any(op >= max(s, d) for op, s, d in
+               zip(self.output_padding, self.stride, self.dilation, strict=True)):
+            raise ValueError(
+                f"{owner}: output_padding must be smaller than the stride or the dilation "
+                f"on each axis, got output_padding={output_padding!r}, stride={stride!r}, "
+                f"dilation={dilation!r}")
+        if not isinstance(bias, bool):
+            raise TypeError(f"{owner}: bias must be True or False, got {bias!r}")
+        dtype = check_dtype(dtype, owner)
+        rng = check_rng(rng)
+        bound = 1 / math.sqrt(self.out_channels * math.prod(self.kernel_size))
+        weight = np.empty((self.in_channels, self.out_channels, *self.kernel_size), dtype)
+        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
+        if bias:
+            b = np.empty(self.out_channels, dtype=dtype)
+            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
+        self.x_mat = None  # the input as (C_in, N * H * W), cached for the weight gradient
+        self.x_shape = self.out_shape = None
+
+    def _output_spatial(self, spatial):
+        return tuple(transposed_output_size(n, k, s, p, op, d) for n, k, s, p, op, d in zip(
+            spatial, self.kernel_size, self.stride, self.padding, self.output_padding,
+            self.dilation, strict=True))
+
+    def forward(self, x):
+        r"""Scatter every input value's scaled kernel onto the output: Conv2d's input
+        gradient.
+
+        Parameters
+        ----------
+        x : (N, in_channels, H, W) array
+
+        Returns
+        -------
+        (N, out_channels, H_out, W_out) array
+        """
+        weight, bias = self.params["weight"], self.params.get("bias")
+        check_spatial_input(self, x, self.in_channels, weight.dtype, (1, 1), (0, 0), (1, 1))
+        out = self._output_spatial(x.shape[2:])
+        if min(out) < 1:
+            raise ValueError(f"{describe(self)}: x of shape {x.shape} gives an output of "
+                             f"size {out}; use a larger input or less padding")
+        n, c_in, h, w = x.shape
+        x_mat = x.swapaxes(0, 1).reshape(c_in, n * h * w)
+        # (C_out k_h k_w, N H W): row (o, tap), column (n, i, j) is what input position
+        # (i, j) of sample n sends to output channel o through kernel tap `tap`.
+        cols = weight.reshape(c_in, -1).T @ x_mat
+        by_tap = cols.reshape(self.out_channels, math.prod(self.kernel_size), n, h, w)
+        y = fold(lambda tap: by_tap[:, tap], (self.out_channels, n, *out), self.kernel_size,
+                 self.stride, self.padding, self.dilation, weight.dtype)
+        if bias is not None:
+            y += bias[:, None, None, None]
+        self.x_mat, self.x_shape = x_mat, x.shape
+        self.out_shape = (n, self.out_channels, *out)
+        return np.ascontiguousarray(y.swapaxes(0, 1))
+
+    def backward(self, dout):
+        r"""Gradients: a convolution of ``dout`` with the same weight.
+
+        With :math:`\mathbf{D}^{col}` = ``im2col(dout)`` (the windows every input position
+        wrote to),
+
+        .. math::
+            \frac{dL}{d\mathbf{X}} = \mathbf{W}_{mat}\, \mathbf{D}^{col}, \qquad
+            \frac{dL}{d\mathbf{W}_{mat}} = \mathbf{X}\, (\mathbf{D}^{col})^\top, \qquad
+            \frac{dL}{db_o} = \sum_{n,i,j} \delta_{n,o,i,j}.
+
+        Parameter gradients are added to ``grads``.
+
+        Parameters
+        ----------
+        dout : (N, out_channels, H_out, W_out) array
+
+        Returns
+        -------
+        (N, in_channels, H, W) array
+        """
+        weight = self.params["weight"]
+        check_spatial_dout(self, dout, self.out_shape,
+                           None if self.x_mat is None else self.x_mat.dtype)
+        n, c_in, h, w = self.x_shape
+        cols = im2col(dout, self.kernel_size, self.stride, self.padding, self.dilation)
+        windows = tuple(conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
+            self.out_shape[2:], self.kernel_size, self.stride, self.padding, self.dilation,
+            strict=True))
+        if windows != (h, w):
+            # output_padding >= stride (allowed when smaller than the dilation) leaves a
+            # last row or column of windows that no input position wrote to: drop it.
+            rows = cols.reshape(cols.shape[0], n, *windows)[:, :, :h, :w]
+            cols = rows.reshape(cols.shape[0], n * h * w)
+        grad = self.grads["weight"]
+        grad += (self.x_mat @ cols.T).reshape(weight.shape)
+        if "bias" in self.grads:
+            grad_b = self.grads["bias"]
+            grad_b += dout.sum(axis=(0, 2, 3))
+        dx = weight.reshape(c_in, -1) @ cols
+        return np.ascontiguousarray(dx.reshape(c_in, n, h, w).swapaxes(0, 1))
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        text += f", stride={self.stride}"
+        if any(self.padding):
+            text += f", padding={self.padding}"
+        if any(self.output_padding):
+            text += f", output_padding={self.output_padding}"
+        if any(d != 1 for d in self.dilation):
+            text += f", dilation={self.dilation}"
+        if "bias" not in self.params or self.params.get("bias") is None:
+            text += ", bias=False"
+        return text
