@@ -1,8 +1,8 @@
 """scratchdl: deep learning from scratch with NumPy, the tested package behind the book.
 
 Subpackages and modules, one concept each: ``nn`` (layers), ``functional``, ``init``,
-``losses``, ``optim``, ``gradcheck``, ``data``, ``train``, ``metrics``, ``plot``,
-``display``.
+``losses``, ``optim``, ``gradcheck``, ``data``, ``train``, ``metrics``, ``models``
+(estimators and composite models), ``plot``, ``display``.
 """
 
 __version__ = "0.1.0"
@@ -15,6 +15,7 @@ from scratchdl import (  # noqa: E402
     init,
     losses,
     metrics,
+    models,
     nn,
     optim,
     plot,
@@ -30,6 +31,7 @@ __all__ = [
     "init",
     "losses",
     "metrics",
+    "models",
     "nn",
     "optim",
     "plot",

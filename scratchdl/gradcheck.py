@@ -214,13 +214,13 @@ def gradcheck(module, *inputs, eps=1e-6, rng=0) -> GradcheckResult:
     if not inputs:
         raise ValueError("gradcheck: give at least one input array")
     inputs = [_copy_input(x, i, len(inputs)) for i, x in enumerate(inputs)]
-    for name, param, _ in module.named_parameters():
+    for name, param in module.named_parameters():
         if param.dtype != np.float64:
             raise TypeError(f"gradcheck: parameter {name!r} is {param.dtype}; checks need "
                             "float64 (build the module with dtype=np.float64)")
     names = ["input"] if len(inputs) == 1 else [f"input{i}" for i in range(len(inputs))]
     checked = {name: x for name, x in zip(names, inputs, strict=True) if x.dtype.kind == "f"}
-    checked.update({name: param for name, param, _ in module.named_parameters()})
+    checked.update(dict(module.named_parameters()))
 
     with _side_effects_undone(module) as rewind_generators:
 
@@ -280,7 +280,8 @@ def _analytic_gradients(module, names, inputs, R):
     analytic = {name: _as_gradient(dx, x, name)
                 for name, x, dx in zip(names, inputs, dinputs, strict=True)
                 if x.dtype.kind == "f"}
-    analytic.update({name: grad.copy() for name, _, grad in module.named_parameters()})
+    grads = module.grads
+    analytic.update({name: grads[name].copy() for name, _ in module.named_parameters()})
     return analytic
 
 

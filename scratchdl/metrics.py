@@ -84,3 +84,41 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     # Each (true, predicted) pair gets its own bin: index = true * C + predicted.
     counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes).astype(np.int64)
+
+
+def r2_score(y_true, y_pred) -> float:
+    r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`.
+
+    As scikit-learn's ``r2_score`` for one target; with several target columns (shape
+    (N, K)) the :math:`R^2` of each column is averaged. 1 is a perfect fit, 0 is no better
+    than predicting the mean, and it can be negative.
+
+    Parameters
+    ----------
+    y_true : (N,) or (N, K) float array
+    y_pred : array of the same shape
+
+    Returns
+    -------
+    float
+    """
+    owner = "r2_score"
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.number):
+            raise TypeError(f"{owner}: {name} must be a numeric numpy array, got "
+                            f"{getattr(y, 'dtype', type(y).__name__)}")
+        if y.ndim not in (1, 2) or not np.all(np.isfinite(y)):
+            raise ValueError(f"{owner}: {name} must be a finite (N,) or (N, K) array, got "
+                             f"shape {y.shape}")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{owner}: y_true has shape {y_true.shape} but y_pred has "
+                         f"{y_pred.shape}")
+    if len(y_true) < 2:
+        raise ValueError(f"{owner}: R^2 needs at least 2 samples, got {len(y_true)}")
+    y_true = y_true.reshape(len(y_true), -1).astype(np.float64)
+    y_pred = y_pred.reshape(len(y_pred), -1).astype(np.float64)
+    residual = ((y_true - y_pred) ** 2).sum(axis=0)
+    total = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+    if np.any(total == 0):
+        raise ValueError(f"{owner}: y_true is constant, so R^2 is undefined")
+    return float(np.mean(1.0 - residual / total))

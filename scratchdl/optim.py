@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from scratchdl._validation import NonFiniteError, check_number
-from scratchdl.nn.module import Module
+from scratchdl.nn.module import Module, unique_parameters
 
 __all__ = [
     "Optimizer",
@@ -40,21 +40,6 @@ __all__ = [
     "ExponentialLR",
     "CosineAnnealingLR",
 ]
-
-
-def _named_parameters(modules):
-    """``(name, param, grad)`` of all modules, each shared array once.
-
-    With several modules the names are prefixed by the module's position, ``"0.weight"``.
-    """
-    seen, out = set(), []
-    for index, module in enumerate(modules):
-        prefix = f"{index}." if len(modules) > 1 else ""
-        for name, param, grad in module.named_parameters():
-            if id(param) not in seen:
-                seen.add(id(param))
-                out.append((prefix + name, param, grad))
-    return out
 
 
 class Optimizer:
@@ -73,20 +58,8 @@ class Optimizer:
 
     def __init__(self, module, lr):
         name = type(self).__name__
-        if isinstance(module, Module):
-            modules = [module]
-        else:
-            try:
-                modules = list(module)
-            except TypeError:
-                raise TypeError(f"{name}: module must be a Module or an iterable of Modules, "
-                                f"got {type(module).__name__}") from None
-            for item in modules:
-                if not isinstance(item, Module):
-                    raise TypeError(f"{name}: module must be a Module or an iterable of "
-                                    f"Modules, got an item of type {type(item).__name__}")
-        self.modules = modules
-        self.parameters = _named_parameters(modules)
+        self.parameters = unique_parameters(module, name)
+        self.modules = [module] if isinstance(module, Module) else list(module)
         if not self.parameters:
             raise ValueError(f"{name}: the module has no parameters to optimize")
         self.lr = lr
@@ -117,7 +90,7 @@ class Optimizer:
 
     def _check_parameters(self):
         owner = type(self).__name__
-        current = {name: param for name, param, _ in _named_parameters(self.modules)}
+        current = {name: param for name, param, _ in unique_parameters(self.modules, owner)}
         for name, param, grad in self.parameters:
             if current.get(name) is not param:
                 raise RuntimeError(

@@ -13,7 +13,7 @@ import pytest
 
 from scratchdl.data import make_blobs
 from scratchdl.nn.container import Sequential
-from scratchdl.nn.module import Module
+from scratchdl.nn.module import Module, unique_parameters
 from scratchdl.train import History, evaluate, fit, predict
 
 
@@ -90,7 +90,7 @@ class ZeroLoss:
 
 class SGD:
     def __init__(self, module, lr):
-        self.refs = list(module.named_parameters())
+        self.refs = unique_parameters(module, "SGD")
         self.lr = lr
 
     def zero_grad(self):

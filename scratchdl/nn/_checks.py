@@ -47,8 +47,8 @@ def check_input(module, x, *, features=None, exact_ndim=None, dtype=None):
     return check_float_array(x, "x", owner=owner)
 
 
-def check_dout(module, dout, cached, *, features=None):
-    """Check a backward input against what forward cached.
+def check_dout(module, dout, shape, dtype):
+    """Check a backward input against the shape and dtype of the last forward output.
 
     Parameters
     ----------
@@ -56,26 +56,36 @@ def check_dout(module, dout, cached, *, features=None):
         The layer, named in messages.
     dout : array
         Gradient of the loss with respect to the layer's output.
-    cached : array or None
-        An array forward cached; ``None`` means forward has not run. ``dout`` must have its
-        shape (with the last axis replaced by ``features`` if given) and its dtype.
-    features : int, optional
-        Size of the output's last axis when it differs from the cached array's.
+    shape : tuple of int or None
+        Shape of the last forward output; ``None`` means forward has not run.
+    dtype : numpy dtype or None
+        dtype of the last forward output.
     """
     owner = describe(module)
-    if cached is None:
+    if shape is None:
         raise RuntimeError(f"{owner}: backward() called before forward(); run forward first")
     check_float_array(dout, "dout", owner=owner)
-    if dout.dtype != cached.dtype:
+    if dout.dtype != dtype:
         raise TypeError(
-            f"{owner}: dout has dtype {dout.dtype} but the forward pass ran in {cached.dtype}"
+            f"{owner}: dout has dtype {dout.dtype} but the forward pass ran in {np.dtype(dtype)}"
         )
-    shape = cached.shape if features is None else (*cached.shape[:-1], features)
-    if dout.shape != shape:
+    if dout.shape != tuple(shape):
         raise ValueError(
-            f"{owner}: dout must have the output's shape {shape}, got {dout.shape}"
+            f"{owner}: dout must have the output's shape {tuple(shape)}, got {dout.shape}"
         )
     return dout
+
+
+def spec(cached, features=None):
+    """``(shape, dtype)`` of an array forward cached, for :func:`check_dout`.
+
+    ``(None, None)`` before forward has run. With ``features`` the last axis is replaced
+    (a Linear layer caches its input; its output has ``out_features`` last).
+    """
+    if cached is None:
+        return None, None
+    shape = cached.shape if features is None else (*cached.shape[:-1], features)
+    return shape, cached.dtype
 
 
 def check_dtype(dtype, owner: str):

@@ -13,7 +13,7 @@ import numpy as np
 
 from scratchdl import functional as F
 from scratchdl._validation import check_number
-from scratchdl.nn._checks import check_dout, check_input
+from scratchdl.nn._checks import check_dout, check_input, spec
 from scratchdl.nn.module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Identity"]
@@ -37,7 +37,7 @@ class ReLU(Module):
 
     def backward(self, dout):
         """dout : array shaped like the output. Returns dL/dx = dout * [x > 0]."""
-        check_dout(self, dout, self.x)
+        check_dout(self, dout, *spec(self.x))
         return dout * (self.x > 0)
 
 
@@ -55,7 +55,8 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = check_number(negative_slope, "negative_slope", owner="LeakyReLU")
+        self.negative_slope = check_number(negative_slope, "negative_slope",
+                                           owner=type(self).__name__)
         self.x = None
 
     def forward(self, x):
@@ -66,7 +67,7 @@ class LeakyReLU(Module):
 
     def backward(self, dout):
         """dout : array shaped like the output. Returns dL/dx = dout * f'(x)."""
-        check_dout(self, dout, self.x)
+        check_dout(self, dout, *spec(self.x))
         return np.where(self.x > 0, dout, self.negative_slope * dout)
 
     def extra_repr(self):
@@ -92,7 +93,7 @@ class Sigmoid(Module):
 
     def backward(self, dout):
         """dout : array shaped like the output. Returns dL/dx = dout * y * (1 - y)."""
-        check_dout(self, dout, self.y)
+        check_dout(self, dout, *spec(self.y))
         return dout * self.y * (1 - self.y)
 
 
@@ -111,7 +112,7 @@ class Tanh(Module):
 
     def backward(self, dout):
         """dout : array shaped like the output. Returns dL/dx = dout * (1 - y**2)."""
-        check_dout(self, dout, self.y)
+        check_dout(self, dout, *spec(self.y))
         return dout * (1 - self.y**2)
 
 
@@ -143,7 +144,7 @@ class GELU(Module):
 
     def backward(self, dout):
         """dout : array shaped like the output. Returns dL/dx = dout * f'(x)."""
-        check_dout(self, dout, self.x)
+        check_dout(self, dout, *spec(self.x))
         if self.approximate == "none":
             return dout * F.gelu_grad(self.x)
         return dout * F.gelu_tanh_grad(self.x)
@@ -170,5 +171,5 @@ class Identity(Module):
 
     def backward(self, dout):
         """dout : array shaped like x. Returns dout."""
-        check_dout(self, dout, self.x)
+        check_dout(self, dout, *spec(self.x))
         return dout

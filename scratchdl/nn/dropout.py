@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchdl._validation import check_number, check_rng
-from scratchdl.nn._checks import check_dout, check_input
+from scratchdl.nn._checks import check_dout, check_input, spec
 from scratchdl.nn.module import Module
 
 
@@ -35,7 +35,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, *, rng=None):
         super().__init__()
-        self.p = check_number(p, "p (dropout probability)", low=0, high=1, owner="Dropout")
+        self.p = check_number(p, "p (dropout probability)", low=0, high=1,
+                              owner=type(self).__name__)
         self.rng = check_rng(rng)
         self.mask = None
 
@@ -52,7 +53,7 @@ class Dropout(Module):
 
     def backward(self, dout):
         """dout : array shaped like x. Returns dL/dx = dout * mask."""
-        check_dout(self, dout, self.mask)
+        check_dout(self, dout, *spec(self.mask))
         return dout * self.mask
 
     def extra_repr(self):

@@ -45,16 +45,16 @@ class Embedding(Module):
                  dtype=np.float64):
         super().__init__()
         self.num_embeddings = check_number(num_embeddings, "num_embeddings", low=1,
-                                           integer=True, owner="Embedding")
+                                           integer=True, owner=type(self).__name__)
         self.embedding_dim = check_number(embedding_dim, "embedding_dim", low=1, integer=True,
-                                          owner="Embedding")
+                                          owner=type(self).__name__)
         if padding_idx is not None:
             padding_idx = check_number(padding_idx, "padding_idx", low=-self.num_embeddings,
                                        high=self.num_embeddings - 1, integer=True,
-                                       owner="Embedding")
+                                       owner=type(self).__name__)
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
-        dtype = check_dtype(dtype, "Embedding")
+        dtype = check_dtype(dtype, type(self).__name__)
         weight = init.normal_(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
                               rng=check_rng(rng))
         if padding_idx is not None:
@@ -62,10 +62,6 @@ class Embedding(Module):
         self.register_parameter("weight", weight)
         self.x = None
 
-    @property
-    def weight(self):
-        """:math:`W`, shape (num_embeddings, embedding_dim)."""
-        return self.params["weight"]
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"

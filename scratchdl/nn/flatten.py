@@ -36,7 +36,8 @@ class Flatten(Module):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"Flatten: {name} must be an int, got {value!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
-        self.x_shape = self.out = None
+        self.x_shape = None
+        self.out_spec = (None, None)  # (shape, dtype) of the last output, for backward
 
     def forward(self, x):
         """Reshape ``x`` with axes ``start_dim..end_dim`` merged.
@@ -59,7 +60,7 @@ class Flatten(Module):
                              f"of x with shape {x.shape}")
         self.x_shape = x.shape
         y = x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
-        self.out = y
+        self.out_spec = (y.shape, y.dtype)
         return y
 
     def backward(self, dout):
@@ -73,7 +74,7 @@ class Flatten(Module):
         -------
         array of the input's shape
         """
-        check_dout(self, dout, self.out)
+        check_dout(self, dout, *self.out_spec)
         return dout.reshape(self.x_shape)
 
     def extra_repr(self):

@@ -8,7 +8,7 @@ import numpy as np
 
 from scratchdl import init
 from scratchdl._validation import check_number, check_rng
-from scratchdl.nn._checks import check_dout, check_dtype, check_input
+from scratchdl.nn._checks import check_dout, check_dtype, check_input, spec
 from scratchdl.nn.module import Module
 
 
@@ -51,10 +51,10 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, rng=None, dtype=np.float64):
         super().__init__()
         self.in_features = check_number(in_features, "in_features", low=1, integer=True,
-                                        owner="Linear")
+                                        owner=type(self).__name__)
         self.out_features = check_number(out_features, "out_features", low=1, integer=True,
-                                         owner="Linear")
-        dtype = check_dtype(dtype, "Linear")
+                                         owner=type(self).__name__)
+        dtype = check_dtype(dtype, type(self).__name__)
         rng = check_rng(rng)
         # PyTorch's default, kaiming_uniform_(a=sqrt(5)), is exactly this bound; it keeps
         # the output's scale independent of the number of inputs.
@@ -64,17 +64,11 @@ class Linear(Module):
         if bias:
             b = np.empty(self.out_features, dtype=dtype)
             self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
+        else:
+            self.register_parameter("bias", None)
         self.x = None  # the input, cached by forward for the weight gradient
 
-    @property
-    def weight(self):
-        """:math:`W`, shape (out_features, in_features)."""
-        return self.params["weight"]
 
-    @property
-    def bias(self):
-        """:math:`b`, shape (out_features,), or None without bias."""
-        return self.params.get("bias")
 
     def forward(self, x):
         r"""Compute :math:`y = x W^\top + b`.
@@ -115,7 +109,7 @@ class Linear(Module):
         (N, in_features) array
             :math:`dL/dx`.
         """
-        check_dout(self, dout, self.x, features=self.out_features)
+        check_dout(self, dout, *spec(self.x, features=self.out_features))
         # Leading axes (batch, time, ...) all index samples: sum over every one of them.
         x = self.x.reshape(-1, self.in_features)
         delta = dout.reshape(-1, self.out_features)

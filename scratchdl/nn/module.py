@@ -8,19 +8,94 @@ backward pass is the point of the book).
   every parameter into ``grads``. Accumulating (rather than overwriting) is the one rule for
   all modules: it is what makes weight tying and weights shared across time steps correct.
   Call ``zero_grad()`` before each backward pass, as in PyTorch.
-* ``params``, ``grads`` and ``buffers`` map names to arrays; containers report their
-  children's under dotted names (``"0.weight"``). Optimizers and ``load_state_dict`` update
-  these arrays **in place**, so a reference taken once stays valid.
+* ``params``, ``grads`` and ``buffers`` are read-only mappings from names to arrays, on a
+  leaf layer and on a container alike; containers report their children's under dotted
+  names (``"0.weight"``). Optimizers and ``load_state_dict`` update these arrays **in
+  place**, so a reference taken once stays valid; rebinding a name raises.
+* Parameters and buffers are attributes too (``layer.weight``), as in PyTorch, without a
+  property per layer; ``named_parameters()`` yields ``(name, parameter)`` pairs and
+  ``parameters()`` the arrays, each shared (tied) array once.
 * ``train()`` / ``eval()`` switch the behaviour of Dropout and batch normalization.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from scratchdl._validation import FLOAT_DTYPES
+
+
+class ArrayMapping(Mapping):
+    """A read-only view of a module's named arrays (``params``, ``grads``, ``buffers``).
+
+    The arrays inside are updated in place (``grads["weight"] += g`` works, because it
+    stores back the very same array); binding a name to another array raises, on a leaf
+    layer and on a container alike, because optimizers hold references to the originals.
+    """
+
+    def __init__(self, arrays: dict, owner: str, what: str):
+        self._arrays, self._owner, self._what = arrays, owner, what
+
+    def __getitem__(self, name):
+        return self._arrays[name]
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self):
+        return len(self._arrays)
+
+    def __setitem__(self, name, value):
+        if name in self._arrays and value is self._arrays[name]:
+            return  # an in-place update such as ``grads[name] += g`` stores the same array
+        raise TypeError(
+            f"{self._owner}.{self._what} is read-only: update the array in place "
+            f"({self._what}[{name!r}][...] = value) or use load_state_dict"
+        )
+
+    def __delitem__(self, name):
+        raise TypeError(f"{self._owner}.{self._what} is read-only: cannot delete {name!r}")
+
+    def __repr__(self):
+        return f"{self._what}({dict(self._arrays)!r})"
+
+
+def unique_parameters(modules, owner: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``(name, parameter, gradient)`` of a Module or an iterable of Modules, each array once.
+
+    The one iteration optimizers and ``clip_grad_norm_`` share. A parameter tied between
+    two modules (one array, one gradient) appears once, under its first name. With several
+    modules the names are prefixed by the module's position (``"1.weight"``).
+
+    Raises
+    ------
+    TypeError
+        If ``modules`` is neither a Module nor an iterable of Modules (``owner`` names the
+        caller in the message).
+    """
+    if isinstance(modules, Module):
+        modules = [modules]
+    else:
+        try:
+            modules = list(modules)
+        except TypeError:
+            raise TypeError(f"{owner}: module must be a Module or an iterable of Modules, got "
+                            f"{type(modules).__name__}") from None
+        for item in modules:
+            if not isinstance(item, Module):
+                raise TypeError(f"{owner}: module must be a Module or an iterable of Modules, got "
+                                f"an item of type {type(item).__name__}")
+    seen, out = set(), []
+    for index, module in enumerate(modules):
+        prefix = f"{index}." if len(modules) > 1 else ""
+        grads = module.grads
+        for name, param in module.params.items():
+            if id(param) not in seen:
+                seen.add(id(param))
+                out.append((prefix + name, param, grads[name]))
+    return out
 
 
 class Module:
@@ -40,21 +115,47 @@ class Module:
 
     # -- registration -------------------------------------------------------------------
     def __setattr__(self, name, value):
+        for store in ("_params", "_buffers"):
+            arrays = self.__dict__.get(store, {})
+            if name in arrays:
+                if value is arrays[name]:
+                    return  # ``self.weight += g`` updated the array in place
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a registered "
+                    f"{'parameter' if store == '_params' else 'buffer'}: update it in place "
+                    f"({name}[...] = value) or use load_state_dict"
+                )
         if isinstance(value, Module):
             self._modules[name] = value
-        elif name in self._modules:
+        elif name in self.__dict__.get("_modules", {}):
             del self._modules[name]
         object.__setattr__(self, name, value)
 
-    def register_parameter(self, name: str, value: np.ndarray) -> None:
-        """Add a trainable array ``value`` under ``name`` with a zeroed gradient beside it."""
+    def __getattr__(self, name):
+        # Called only when normal lookup fails: parameters and buffers as attributes.
+        for store in ("_params", "_buffers"):
+            arrays = self.__dict__.get(store, {})
+            if name in arrays:
+                return arrays[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def register_parameter(self, name: str, value: np.ndarray | None) -> None:
+        """Add a trainable array ``value`` under ``name`` with a zeroed gradient beside it.
+
+        ``value=None`` records that the layer has no such parameter (``layer.bias`` is then
+        ``None``), as in PyTorch.
+        """
         if "." in name or not name:
             raise ValueError(f"parameter name must be non-empty and without '.', got {name!r}")
+        if value is None:
+            object.__setattr__(self, name, None)
+            return
         if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"parameter {name!r} must be a float32 or float64 numpy array, got "
                 f"{getattr(value, 'dtype', type(value).__name__)}"
             )
+        self.__dict__.pop(name, None)  # a plain attribute would hide the parameter
         self._params[name] = value
         self._grads[name] = np.zeros_like(value)
 
@@ -82,6 +183,10 @@ class Module:
         """Add a non-trainable array (e.g. running statistics) saved in ``state_dict``."""
         if "." in name or not name:
             raise ValueError(f"buffer name must be non-empty and without '.', got {name!r}")
+        if value is None:
+            object.__setattr__(self, name, None)
+            return
+        self.__dict__.pop(name, None)
         self._buffers[name] = np.asarray(value)
 
     # -- the protocol -------------------------------------------------------------------
@@ -104,46 +209,48 @@ class Module:
     def children(self) -> Iterator[Module]:
         yield from self._modules.values()
 
-    def _collect(self, attribute: str) -> dict[str, np.ndarray]:
+    def _collect(self, attribute: str) -> ArrayMapping:
         if not self._modules:
-            return getattr(self, attribute)
-        out = {}
-        for prefix, module in self.named_modules():
-            for name, value in getattr(module, attribute).items():
-                out[f"{prefix}.{name}" if prefix else name] = value
-        return out
+            arrays = getattr(self, attribute)
+        else:
+            arrays = {}
+            for prefix, module in self.named_modules():
+                for name, value in getattr(module, attribute).items():
+                    arrays[f"{prefix}.{name}" if prefix else name] = value
+        return ArrayMapping(arrays, type(self).__name__, attribute.lstrip("_"))
 
     @property
-    def params(self) -> dict[str, np.ndarray]:
-        """Trainable arrays by (dotted) name. Update them in place; do not rebind keys."""
+    def params(self) -> ArrayMapping:
+        """Trainable arrays by (dotted) name, read-only: update the arrays in place."""
         return self._collect("_params")
 
     @property
-    def grads(self) -> dict[str, np.ndarray]:
+    def grads(self) -> ArrayMapping:
         """Gradients of the loss with respect to ``params``: same keys, shapes and dtypes."""
         return self._collect("_grads")
 
     @property
-    def buffers(self) -> dict[str, np.ndarray]:
-        """Non-trainable state (running statistics) by (dotted) name."""
+    def buffers(self) -> ArrayMapping:
+        """Non-trainable state (running statistics) by (dotted) name, read-only."""
         return self._collect("_buffers")
 
-    def named_parameters(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-        """Yield ``(name, parameter, gradient)``; optimizers keep these references.
+    def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(name, parameter)`` pairs, as ``torch.nn.Module.named_parameters``.
 
-        A parameter shared by two modules (weight tying) is yielded once.
+        A parameter shared by two modules (weight tying) is yielded once, under its first
+        name.
         """
-        seen = set()
-        params, grads = self.params, self.grads
-        for name, value in params.items():
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            yield name, value, grads[name]
+        for name, param, _ in unique_parameters(self, type(self).__name__):
+            yield name, param
+
+    def parameters(self) -> Iterator[np.ndarray]:
+        """Yield every trainable array once, as ``torch.nn.Module.parameters``."""
+        for _, param in self.named_parameters():
+            yield param
 
     def num_parameters(self) -> int:
         """Number of trainable scalars (shared arrays counted once)."""
-        return sum(p.size for _, p, _ in self.named_parameters())
+        return sum(p.size for p in self.parameters())
 
     def zero_grad(self) -> None:
         """Set every gradient to zero, in place."""

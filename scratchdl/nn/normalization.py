@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchdl._validation import check_float_array, check_number
-from scratchdl.nn._checks import check_dout, check_dtype, check_input, describe
+from scratchdl.nn._checks import check_dout, check_dtype, check_input, describe, spec
 from scratchdl.nn.module import Module
 
 
@@ -56,7 +56,7 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, dtype=np.float64):
         super().__init__()
-        owner = "BatchNorm1d"
+        owner = type(self).__name__
         self.num_features = check_number(num_features, "num_features", low=1, integer=True,
                                          owner=owner)
         self.eps = check_number(eps, "eps", low=0, low_inclusive=False, owner=owner)
@@ -69,41 +69,25 @@ class BatchNorm1d(Module):
         if self.affine:
             self.register_parameter("weight", np.ones(self.num_features, dtype=dtype))
             self.register_parameter("bias", np.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
         if self.track_running_stats:
             self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
             self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
         # Cached by forward for backward.
         self.x_hat = None
         self.std = None
         self.batch_stats = None  # whether forward normalized with the batch's statistics
 
-    # Parameters and buffers live in dicts (Module.to and load_state_dict may replace or
-    # update them), so these read them from there rather than holding a second reference.
-    @property
-    def weight(self):
-        r""":math:`\gamma`, shape (C,), or None if not ``affine``."""
-        return self.params.get("weight")
 
-    @property
-    def bias(self):
-        r""":math:`\beta`, shape (C,), or None if not ``affine``."""
-        return self.params.get("bias")
 
-    @property
-    def running_mean(self):
-        """Running mean, shape (C,), or None if not ``track_running_stats``."""
-        return self.buffers.get("running_mean")
 
-    @property
-    def running_var(self):
-        """Running unbiased variance, shape (C,), or None if not ``track_running_stats``."""
-        return self.buffers.get("running_var")
 
-    @property
-    def num_batches_tracked(self):
-        """Number of training batches seen, or None if not ``track_running_stats``."""
-        return self.buffers.get("num_batches_tracked")
 
     def forward(self, x):
         r"""Normalize ``x`` with batch (training) or running (evaluation) statistics.
@@ -154,7 +138,7 @@ class BatchNorm1d(Module):
         -------
         (N, C) array
         """
-        check_dout(self, dout, self.x_hat)
+        check_dout(self, dout, *spec(self.x_hat))
         if self.affine:
             self.grads["weight"] += (dout * self.x_hat).sum(axis=0)
             self.grads["bias"] += dout.sum(axis=0)
@@ -221,19 +205,20 @@ class BatchNorm2d(BatchNorm1d):
     Shapes: ``x`` and the output are (N, C, H, W).
     """
 
+    out_spec = (None, None)  # (shape, dtype) of the last output, set by forward
+
     def forward(self, x):
         """Normalize each channel of ``x``; (N, C, H, W) in and out."""
         self._check4d(x)
+        self.shape_nhwc = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
         rows = np.moveaxis(x, 1, -1).reshape(-1, self.num_features)  # (N H W, C)
         y = super().forward(rows)
+        self.out_spec = (x.shape, x.dtype)
         return np.ascontiguousarray(np.moveaxis(y.reshape(self.shape_nhwc), -1, 1))
 
     def backward(self, dout):
         """Backward of :class:`BatchNorm1d` on the (N H W, C) view; (N, C, H, W) in and out."""
-        if self.x_hat is None:
-            check_dout(self, dout, None)
-        expected = (self.shape_nhwc[0], self.num_features, *self.shape_nhwc[1:3])
-        check_dout(self, dout, np.broadcast_to(np.zeros((), self.x_hat.dtype), expected))
+        check_dout(self, dout, *self.out_spec)
         rows = np.moveaxis(dout, 1, -1).reshape(-1, self.num_features)
         dx = super().backward(rows)
         return np.ascontiguousarray(np.moveaxis(dx.reshape(self.shape_nhwc), -1, 1))
@@ -254,4 +239,3 @@ class BatchNorm2d(BatchNorm1d):
                 f"x of shape {x.shape}; use more samples or positions, or eval() mode"
             )
         check_float_array(x, "x", owner=owner)
-        self.shape_nhwc = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from scratchdl._validation import check_number
-from scratchdl.nn.module import Module
+from scratchdl.nn.module import Module, unique_parameters
 
 __all__ = ["clip_grad_norm_", "truncated_bptt", "StatefulCheck"]
 
@@ -32,21 +32,11 @@ def clip_grad_norm_(module, max_norm, norm_type=2.0) -> float:
     float
         The norm :math:`\nu` *before* clipping.
     """
-    modules = [module] if isinstance(module, Module) else list(module)
-    for item in modules:
-        if not isinstance(item, Module):
-            raise TypeError(f"clip_grad_norm_: module must be a Module or an iterable of "
-                            f"Modules, got {type(item).__name__}")
+    grads = [grad for _, _, grad in unique_parameters(module, "clip_grad_norm_")]
     max_norm = check_number(max_norm, "max_norm", low=0, low_inclusive=False,
                             owner="clip_grad_norm_")
     if norm_type != math.inf:
         norm_type = check_number(norm_type, "norm_type", low=1, owner="clip_grad_norm_")
-    seen, grads = set(), []
-    for item in modules:
-        for _, param, grad in item.named_parameters():
-            if id(param) not in seen:
-                seen.add(id(param))
-                grads.append(grad)
     if not grads:
         return 0.0
     if norm_type == math.inf:
