@@ -5,17 +5,21 @@
   :class:`LabelSpreading`; pseudo-labeling with :class:`SelfTrainingClassifier`
 * recurrent sequence models (chapters 05, 06), Modules built from :mod:`scratchdl.nn`:
   :class:`SequenceClassifier`, :class:`CharLanguageModel`
+* restricted Boltzmann machines and deep belief networks (chapter 09):
+  :class:`BernoulliRBM`
 * kernel networks (chapter 04): :class:`GRNN` (with :func:`loo_mse`) and :class:`PNN`
 """
 
 from scratchdl.models.grnn import GRNN, PNN, loo_mse
 from scratchdl.models.kmeans import KMeans
 from scratchdl.models.label_propagation import LabelPropagation, LabelSpreading
+from scratchdl.models.rbm import BernoulliRBM
 from scratchdl.models.self_training import SelfTrainingClassifier
 from scratchdl.models.sequence import CharLanguageModel, SequenceClassifier
 from scratchdl.models.som import SOM
 
 __all__ = [
+    "BernoulliRBM",
     "CharLanguageModel",
     "SequenceClassifier",
     "GRNN",
