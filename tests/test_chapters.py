@@ -12,14 +12,12 @@ fails if a chapter glues a number that no claim covers.
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 
 import pytest
 
-from scratchdl.display import parse_number
-from tests.claims import all_claims
+from tests.claims import all_claims, values_from_glue
 from tests.site import BUILD, chapter_names, require_build
 
 CLAIMS = all_claims()
@@ -29,22 +27,7 @@ def glued_values(chapter: str) -> dict:
     path = BUILD / "jupyter_execute" / "book" / f"{chapter}.glue.json"
     if not path.exists():
         return {}
-    raw = json.loads(path.read_text())
-    values = {}
-    for name, output in raw.items():
-        text = output["data"]["text/plain"]
-        try:
-            values[name] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            values[name] = text
-        if isinstance(values[name], str):
-            # A number typeset for prose (scratchdl.display.sci / number): check the
-            # number the reader sees; any other text stays text (and fails its claim).
-            try:
-                values[name] = parse_number(values[name])
-            except ValueError:
-                pass
-    return values
+    return values_from_glue(json.loads(path.read_text()))
 
 
 @pytest.mark.notebook

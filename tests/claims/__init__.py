@@ -7,8 +7,11 @@ predicate and the words the failure message uses.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+
+from scratchdl.display import parse_number
 
 
 def at_least(low):
@@ -31,3 +34,25 @@ def all_claims() -> dict[str, dict[str, tuple]]:
             module = importlib.import_module(f"{__name__}.{info.name}")
             claims[info.name[2:]] = module.CLAIMS
     return claims
+
+
+def values_from_glue(outputs: dict) -> dict:
+    """``{name: value}`` from glue outputs ``{name: {"data": {"text/plain": ...}}}``.
+
+    A value typeset for prose (``scratchdl.display.sci`` / ``number``) is read back as the
+    number the reader sees; any other text stays text (and fails its claim).
+    """
+    values = {}
+    for name, output in outputs.items():
+        text = output["data"]["text/plain"]
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        if isinstance(value, str):
+            try:
+                value = parse_number(value)
+            except ValueError:
+                pass
+        values[name] = value
+    return values
