@@ -122,3 +122,35 @@ def r2_score(y_true, y_pred) -> float:
     if np.any(total == 0):
         raise ValueError(f"{owner}: y_true is constant, so R^2 is undefined")
     return float(np.mean(1.0 - residual / total))
+
+
+def f1_score(y_true, y_pred, *, average="macro"):
+    r"""F1 score, the harmonic mean of precision and recall, per class or macro-averaged.
+
+    For class :math:`k` with :math:`\mathrm{TP}_k` true positives, :math:`\mathrm{FP}_k`
+    false positives and :math:`\mathrm{FN}_k` false negatives,
+    :math:`F_1 = 2\mathrm{TP}_k / (2\mathrm{TP}_k + \mathrm{FP}_k + \mathrm{FN}_k)`
+    (0 when the class is never predicted correctly). As scikit-learn's ``f1_score``
+    with ``zero_division=0``, over the labels that occur in either array.
+
+    Parameters
+    ----------
+    y_true : (N,) integer array
+    y_pred : (N,) integer array
+    average : {"macro", None}
+        ``"macro"``: the unweighted mean over classes; ``None``: one score per class, in
+        the order of the sorted labels.
+
+    Returns
+    -------
+    float, or (n_labels,) float array when ``average`` is None
+    """
+    y_true, y_pred = _check_labels(y_true, y_pred, "f1_score")
+    if average not in ("macro", None):
+        raise ValueError(f"f1_score: average must be 'macro' or None, got {average!r}")
+    labels = np.union1d(y_true, y_pred)
+    true_k = y_true[:, None] == labels
+    pred_k = y_pred[:, None] == labels
+    tp = (true_k & pred_k).sum(axis=0)
+    scores = 2 * tp / (true_k.sum(axis=0) + pred_k.sum(axis=0))   # 2TP / (2TP + FP + FN)
+    return float(scores.mean()) if average == "macro" else scores
