@@ -6,12 +6,14 @@ Every layer follows the protocol of :class:`Module`: ``forward(x)`` caches what
 """
 
 from scratchdl.nn.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratchdl.nn.attention import MultiheadAttention, scaled_dot_product_attention
 from scratchdl.nn.container import Sequential
 from scratchdl.nn.conv import Conv1d, Conv2d
 from scratchdl.nn.conv_transpose import ConvTranspose2d
 from scratchdl.nn.dropout import Dropout
 from scratchdl.nn.embedding import Embedding
 from scratchdl.nn.flatten import Flatten
+from scratchdl.nn.layer_norm import LayerNorm
 from scratchdl.nn.linear import Linear
 from scratchdl.nn.module import Module
 from scratchdl.nn.normalization import BatchNorm1d, BatchNorm2d
@@ -23,7 +25,9 @@ from scratchdl.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from scratchdl.nn.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from scratchdl.nn.recurrent import GRU, LSTM, RNN
+from scratchdl.nn.transformer import TransformerDecoderLayer, TransformerEncoderLayer
 from scratchdl.nn.utils import clip_grad_norm_, truncated_bptt
 
 __all__ = [
@@ -55,4 +59,11 @@ __all__ = [
     "GlobalAvgPool1d",
     "GlobalAvgPool2d",
     "Flatten",
+    "LayerNorm",
+    "MultiheadAttention",
+    "scaled_dot_product_attention",
+    "SinusoidalPositionalEncoding",
+    "LearnedPositionalEmbedding",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
 ]
