@@ -15,7 +15,7 @@ BOOK_FLAGS ?= -W -n --keep-going
 help:
 	@echo "make book   build the book (executes every chapter) into _build/html"
 	@echo "make test   install the test oracles too, build the book, run every test"
-	@echo "make lint   ruff on the package, tests and chapters"
+	@echo "make lint   ruff on the package, tests and chapters; one spelling variety (Oxford)"
 	@echo "make serve  serve _build/html on http://localhost:$(PORT)"
 	@echo "make lab    JupyterLab on the chapters, in the book's environment"
 	@echo "make clean  remove the build, the execution cache and the environment"
@@ -57,6 +57,7 @@ test: setup-test book
 
 lint: setup
 	$(BIN)/ruff check scratchdl tests benchmarks book
+	$(PYTHON) -m tests.spelling
 
 serve:
 	@test -f _build/html/index.html || { echo "no built site: run make book first"; exit 1; }

@@ -1,8 +1,8 @@
-"""The build report: an appendix page written at build time.
+"""The build report: the appendix "How this book checks itself", completed at build time.
 
-``book/build_report.md`` holds the page's introduction; this extension appends, every
-time the book is built, a table of each chapter's execution time and the numbers its prose
-quotes:
+``book/build_report.md`` holds the page's introduction (what is verified, and how); this
+extension appends, every time the book is built, a table of each chapter's execution time
+and the numbers its prose quotes, each with the claim ``tests/claims/`` holds it to:
 
 * execution times come from the jupyter-cache that myst-nb executes into
   (``_build/.jupyter_cache``): the time of the run whose outputs the site shows, so a
@@ -19,6 +19,7 @@ the numbers of an earlier one.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 from pathlib import Path
 
@@ -61,7 +62,28 @@ def _glued(app, docname: str) -> dict:
     return values
 
 
+def _claims(app, docname: str) -> dict:
+    """The chapter's ``CLAIMS`` (name -> (predicate, description)), or {} if it has none."""
+    root = Path(app.srcdir)
+    path = root / "tests" / "claims" / f"ch{Path(docname).name}.py"
+    if not path.is_file():
+        return {}
+    import sys
+
+    if str(root) not in sys.path:  # the claims modules import tests.claims
+        sys.path.insert(0, str(root))
+    spec = importlib.util.spec_from_file_location(f"_build_report_claims_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # a broken claims module fails the tests, not the build
+        return {}
+    return getattr(module, "CLAIMS", {})
+
+
 def _format(value) -> str:
+    if isinstance(value, str):
+        return value  # already typeset for reading by the chapter (scratchdl.display)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"`{value}`"
     if isinstance(value, int):
@@ -94,10 +116,14 @@ def _report(app) -> str:
         time = f"{seconds:.1f} s" if seconds is not None else "not executed"
         lines.append(f"| {{doc}}`/{doc}` | {time} | {len(glued)} |")
         if glued:
-            rows = "\n".join(f"| `{name}` | {_format(value)} |" for name, value in glued.items())
+            claims = _claims(app, doc)
+            rows = "\n".join(
+                f"| `{name}` | {_format(value)} | "
+                f"{claims[name][1] if name in claims else '**no claim**'} |"
+                for name, value in glued.items())
             details.append(
                 f"\n:::{{dropdown}} {Path(doc).name}: the {len(glued)} numbers\n\n"
-                f"| glued name | value |\n|---|---:|\n{rows}\n:::\n"
+                f"| glued name | value | claim |\n|---|---:|---|\n{rows}\n:::\n"
             )
     lines.append(f"| **all chapters** | **{total:.1f} s** | |")
     lines += ["", "## The numbers, chapter by chapter", "", *details]

@@ -1,75 +1,72 @@
-"""Give every figure a notebook cell draws an alt text.
+"""Every figure is numbered, captioned and has alt text written for it; the build says
+which one is not.
 
-A figure a chapter draws with matplotlib becomes an image in the cell's output, and
-without further help Sphinx uses the image's file name as its alt text. Where a cell sets
-the alt text itself (cell metadata ``mystnb: image: alt: ...``, which myst-nb honours),
-that text is kept. Otherwise the figure is described by the prose that introduces it:
-the first sentence of the last paragraph before the cell, as "Figure: <sentence>". A
-screen reader then says what the figure is about instead of reading a hash.
+A chapter draws a figure in a code cell and describes it in that cell's metadata::
+
+    "mystnb": {"figure": {"name": "fig-01-graph", "caption": "The computational graph ..."},
+               "image": {"alt": "Five boxes in a row joined by solid arrows ..."}}
+
+myst-nb then wraps the image in a numbered figure with that caption (referred to in the
+prose as ``{numref}`fig-01-graph```) and gives the image that alt text. The alt text
+describes the picture itself — what is drawn, what the axes show — for a reader who cannot
+see it; it is never derived from the surrounding prose (a sentence such as "We measure
+it." says nothing about a figure).
+
+This extension checks, after the pages are read, that every image of the book has alt
+text of its own (not empty, not its file name) and sits in a captioned, named figure.
+Each miss is a Sphinx warning naming the page and the image, so the strict build
+(``-W``) fails on it:
+
+- ``figure_alt.missing``: an image without alt text;
+- ``figure_alt.uncaptioned``: an image that is not in a numbered figure with a caption.
 """
 
 from __future__ import annotations
 
-import re
-
 from docutils import nodes
+from sphinx.util import logging
 
-MAX_LENGTH = 200
-_SENTENCE_END = re.compile(r"(?<=[.!?:])\s")
+logger = logging.getLogger(__name__)
+
+HOW = ('set it in the metadata of the cell that draws it: "mystnb": {"figure": {"name": '
+       '"fig-...", "caption": "..."}, "image": {"alt": "..."}}')
 
 
-def _in_cell(node) -> bool:
+def _figure(node):
     while node is not None:
-        if isinstance(node, nodes.container) and "cell" in node.get("classes", []):
-            return True
+        if isinstance(node, nodes.figure):
+            return node
         node = node.parent
-    return False
+    return None
 
 
-def _prose(paragraph) -> str:
-    return " ".join(paragraph.astext().split())
+def _describe(node) -> str:
+    uri = node.get("uri", "")
+    return uri.rsplit("/", 1)[-1] if uri else "an image"
 
 
-def _first_sentences(text: str) -> str:
-    """Whole sentences from the start of ``text``, as many as fit in MAX_LENGTH."""
-    sentences = _SENTENCE_END.split(text)
-    chosen = sentences[0]
-    for sentence in sentences[1:]:
-        if len(chosen) + 1 + len(sentence) > MAX_LENGTH:
-            break
-        chosen = f"{chosen} {sentence}"
-    if len(chosen) > MAX_LENGTH:
-        chosen = chosen[: MAX_LENGTH - 1].rsplit(" ", 1)[0] + "…"
-    return chosen
-
-
-def describe(text: str) -> str:
-    """The alt text for a figure introduced by the paragraph ``text``."""
-    sentence = _first_sentences(" ".join(text.split()))
-    return f"Figure: {sentence}" if sentence else "Figure drawn by the code cell above"
-
-
-def add_alt_text(app, doctree, docname):
-    last_paragraph = ""
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.image))):
-        if isinstance(node, nodes.paragraph):
-            if not _in_cell(node):
-                last_paragraph = _prose(node)
-            continue
-        alt = node.get("alt", "")
-        if alt and alt != node.get("uri"):
-            continue
-        node["alt"] = describe(last_paragraph)
+def check_figures(app, doctree, docname):
+    for image in doctree.findall(nodes.image):
+        alt = " ".join(image.get("alt", "").split())
+        uri = image.get("uri", "")
+        if not alt or alt == uri or alt == uri.rsplit("/", 1)[-1]:
+            logger.warning(f"figure without alt text ({_describe(image)}): {HOW}",
+                           location=image, type="figure_alt", subtype="missing")
+        figure = _figure(image)
+        has_caption = figure is not None and any(
+            isinstance(child, nodes.caption) and child.astext().strip()
+            for child in figure.children)
+        if not has_caption or not figure.get("ids"):
+            logger.warning(f"figure without number and caption ({_describe(image)}): {HOW}",
+                           location=image, type="figure_alt", subtype="uncaptioned")
 
 
 def setup(app):
-    # After cross-references are resolved, so that the prose reads as on the page
-    # (equation numbers, "Author (year)") rather than as reference targets.
-    app.connect("doctree-resolved", add_alt_text)
-    # env_version: bump it when the alt text changes, so that Sphinx re-reads every page.
+    app.connect("doctree-read", lambda app, doctree: check_figures(app, doctree, app.env.docname))
+    # env_version: bump it when the checks change, so that Sphinx re-reads every page.
     return {
-        "version": "1.0",
-        "env_version": 3,
+        "version": "2.0",
+        "env_version": 4,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }
