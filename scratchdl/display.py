@@ -260,3 +260,23 @@ def parse_number(text: str) -> float:
     if match["exponent"]:
         value = float(f"{value!r}e{match['exponent'].translate(_FROM_SUPERSCRIPTS)}")
     return value
+
+
+def glue(name: str, value, display: bool = True):
+    """Record ``value`` under ``name`` for the book's prose, wherever the chapter runs.
+
+    In the book's build this is ``myst_nb.glue``: the prose shows the value with
+    ``{glue:text}`name```, and ``tests/claims/`` asserts it. Elsewhere (Colab, Binder, a
+    downloaded chapter) myst-nb is usually not installed; then nothing is recorded and the
+    value is shown only if ``display`` is true, so a chapter runs the same everywhere
+    without the book's build tools.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return None
+    return myst_glue(name, value, display=display)
