@@ -125,3 +125,65 @@ def check_number(
         interval = f"{opening}{lo}, {hi}{closing}"
         raise ValueError(f"{where}{name} must be in {interval}, got {value!r}")
     return int(value) if integer else float(value)
+
+
+#: The most array elements any one call may allocate: 2**31, i.e. 16 GiB of float64 and
+#: more than the machines the book runs on hold. A size past it is almost surely a typo
+#: (``10**6`` for ``10**3``) or an unchecked value, so it is refused with a clear message
+#: before NumPy tries, instead of a ``MemoryError`` after minutes of swapping or the
+#: process being killed.
+MAX_ELEMENTS = 2**31
+
+
+def check_allocation(shape, dtype=np.float64, *, owner: str = "", what: str = "array") -> None:
+    """Refuse an allocation of ``shape`` if it holds more than :data:`MAX_ELEMENTS` elements.
+
+    Call it before creating an array whose size comes from an argument (a layer's weight,
+    a padded input, a one-hot matrix, a data set).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape about to be allocated (Python ints, so the product cannot overflow).
+    dtype : numpy dtype
+        Used only to state the size in bytes in the message.
+    owner : str
+        Prefix of the message, e.g. ``"Linear(1000000, 1000000)"``.
+    what : str
+        What the array is, e.g. ``"weight"``.
+    """
+    where = f"{owner}: " if owner else ""
+    count = 1
+    for size in shape:
+        count *= int(size)
+    if count > MAX_ELEMENTS:
+        gib = count * np.dtype(dtype).itemsize / 2**30
+        raise ValueError(
+            f"{where}{what} of shape {tuple(int(s) for s in shape)} would hold {count:,} "
+            f"elements ({gib:,.0f} GiB), more than the {MAX_ELEMENTS:,} any one array may "
+            f"have (scratchdl._validation.MAX_ELEMENTS); check the sizes you passed"
+        )
+
+
+def check_instance(value, name: str, *, needs=(), owner: str = "") -> None:
+    """Check that ``value`` is an object with the methods ``needs``, not a class.
+
+    Catches the common slip of passing ``CrossEntropyLoss`` for ``CrossEntropyLoss()``
+    (or an optimizer class for an optimizer), whose methods exist but are unbound.
+    """
+    where = f"{owner}: " if owner else ""
+    if isinstance(value, type):
+        raise TypeError(f"{where}{name} must be an instance, got the class {value.__name__}; "
+                        f"call it first, e.g. {value.__name__}(...)")
+    for method in needs:
+        if not callable(getattr(value, method, None)):
+            raise TypeError(f"{where}{name} must have a {method}() method, "
+                            f"got {type(value).__name__}")
+
+
+def check_writeable(array, name: str, *, owner: str = "") -> None:
+    """Refuse a read-only array that a function is about to fill in place."""
+    if isinstance(array, np.ndarray) and not array.flags.writeable:
+        where = f"{owner}: " if owner else ""
+        raise ValueError(f"{where}{name} is read-only (flags.writeable is False) but is filled "
+                         f"in place; pass a writeable array, e.g. {name}.copy()")

@@ -43,12 +43,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_rng
+from scratchdl._validation import check_float_array, check_number, check_rng
 from scratchdl.losses import Loss
 from scratchdl.nn.module import Module
 
 __all__ = ["TOLERANCE", "GradcheckResult", "gradcheck", "loss_gradcheck", "numerical_gradient",
-           "relative_error"]
+           "relative_error", "StatefulCheck"]
 
 _TINY = np.finfo(np.float64).tiny
 _U = np.finfo(np.float64).eps  # unit round-off of float64
@@ -109,7 +109,17 @@ class GradcheckResult:
 
 
 def relative_error(analytic, numeric, floor=0.0) -> float:
-    """``||a - n|| / max(||a||, ||n||, floor)``, and 0 when all three are zero."""
+    """``||a - n|| / max(||a||, ||n||, floor)``, and 0 when all three are zero.
+
+    ``analytic`` and ``numeric`` must be finite float arrays of the same shape (a
+    broadcast would compare the wrong entries and a NaN would compare as "no error").
+    """
+    for name, array in (("analytic", analytic), ("numeric", numeric)):
+        check_float_array(array, name, owner="relative_error")
+    if analytic.shape != numeric.shape:
+        raise ValueError(f"relative_error: analytic has shape {analytic.shape} but numeric has "
+                         f"{numeric.shape}; compare gradients of the same array")
+    floor = check_number(floor, "floor", low=0, owner="relative_error")
     scale = max(np.linalg.norm(analytic), np.linalg.norm(numeric), floor, _TINY)
     return float(np.linalg.norm(analytic - numeric) / scale)
 
@@ -142,6 +152,15 @@ def numerical_gradient(f, array, eps=1e-6):
     -------
     array shaped like ``array``
     """
+    if not callable(f):
+        raise TypeError(f"numerical_gradient: f must be a function f() -> float, "
+                        f"got {type(f).__name__}")
+    # An integer array cannot hold x + eps: the perturbation would round away to nothing.
+    check_float_array(array, "array", allow_nonfinite=True, owner="numerical_gradient")
+    if not array.flags.writeable:
+        raise ValueError("numerical_gradient: array is read-only but is perturbed in place")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
+        raise ValueError(f"numerical_gradient: eps must be a number in (0, 1), got {eps!r}")
     grad = np.zeros_like(array)
     for index in np.ndindex(array.shape):
         original = array[index]
@@ -347,3 +366,39 @@ def _check_float64(x, name, owner):
         raise TypeError(f"{owner}: {name} must be float64 (finite differences need double "
                         f"precision), got {x.dtype}")
     return x
+
+
+class StatefulCheck(Module):
+    """A recurrent layer seen as one array in, one array out, for :func:`gradcheck`.
+
+    ``forward(x, h0)`` (``forward(x, h0, c0)`` for an LSTM) runs the layer from the given
+    initial state and returns its output and final state(s) flattened into one vector, so
+    a gradient check covers dL/dx, dL/dh_0 (and dL/dc_0), every parameter, and the
+    gradients arriving through ``h_n`` (and ``c_n``) at once.
+
+    Parameters
+    ----------
+    layer : RNN, LSTM or GRU
+    """
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        self.shapes = None
+
+    def forward(self, x, *states):
+        hx = states[0] if len(states) == 1 else tuple(states)
+        output, final = self.layer.forward(x, hx)
+        finals = final if isinstance(final, tuple) else (final,)
+        self.shapes = [output.shape] + [f.shape for f in finals]
+        return np.concatenate([output.ravel()] + [f.ravel() for f in finals])
+
+    def backward(self, dout):
+        pieces, start = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            pieces.append(dout[start:start + size].reshape(shape))
+            start += size
+        dx = self.layer.backward(*pieces)
+        dstates = (self.layer.dh0,) if len(pieces) == 2 else (self.layer.dh0, self.layer.dc0)
+        return (dx, *dstates)

@@ -11,7 +11,9 @@ themselves, so it sees every backward pass) and updates the parameters **in plac
 A step checks every gradient before it touches any parameter: a NaN or infinite gradient
 raises ``ValueError`` naming the parameter, and a parameter that was replaced since the
 optimizer was built (e.g. by ``module.to(np.float32)``) raises ``RuntimeError``, rather
-than being skipped silently.
+than being skipped silently. An update that would make a parameter (or the optimizer's
+state) NaN or infinite, from a huge learning rate or ``eps=0``, raises ``ValueError``
+and leaves every parameter and the state as they were.
 
 A scheduler changes ``optimizer.lr`` once per epoch::
 
@@ -80,13 +82,44 @@ class Optimizer:
             grad.fill(0)
 
     def step(self) -> None:
-        """Update every parameter once, after checking all of them."""
+        """Update every parameter once, after checking all of them.
+
+        Raises
+        ------
+        ValueError
+            (a :class:`~scratchdl._validation.NonFiniteError`) if a gradient is not
+            finite, or if the update would make a parameter or the optimizer's state NaN
+            or infinite; the parameters and the state are then unchanged.
+        """
         self._check_parameters()
-        for name, param, grad in self.parameters:
-            self.update(param, grad, self.state[name])
+        saved = [(param.copy(), _copy_state(self.state[name]))
+                 for name, param, _ in self.parameters]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for name, param, grad in self.parameters:
+                self.update(param, grad, self.state[name])
+        broken = self._first_non_finite()
+        if broken is not None:
+            for (name, param, _), (old_param, old_state) in zip(self.parameters, saved,
+                                                                 strict=True):
+                param[...] = old_param
+                self.state[name] = old_state
+            raise NonFiniteError(
+                f"{self!r}: this step would make {broken} NaN or infinite; no parameter was "
+                "updated. Try a smaller learning rate (or eps > 0)"
+            )
 
     def update(self, param, grad, state) -> None:
         raise NotImplementedError
+
+    def _first_non_finite(self):
+        """Name the first parameter or state entry that is not finite, or return None."""
+        for name, param, _ in self.parameters:
+            if not np.all(np.isfinite(param)):
+                return f"parameter {name!r}"
+            for key, value in self.state[name].items():
+                if not np.all(np.isfinite(value)):
+                    return f"the state {key!r} of {name!r}"
+        return None
 
     def _check_parameters(self):
         owner = type(self).__name__
@@ -110,6 +143,11 @@ class Optimizer:
     def __repr__(self):
         arguments = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
         return f"{type(self).__name__}({arguments})"
+
+
+def _copy_state(state: dict) -> dict:
+    return {key: value.copy() if isinstance(value, np.ndarray) else value
+            for key, value in state.items()}
 
 
 class SGD(Optimizer):
@@ -276,9 +314,21 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate for it."""
-        self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        """Advance one epoch and set the optimizer's learning rate for it.
+
+        The new rate is computed and checked first: if it overflows, ``ValueError`` is
+        raised and neither the epoch count nor the learning rate changes.
+        """
+        epoch = self.last_epoch + 1
+        try:
+            lr = float(self.lr_at(epoch))
+        except OverflowError:
+            lr = math.inf
+        if not math.isfinite(lr):
+            raise ValueError(f"{type(self).__name__}: the learning rate at epoch {epoch} "
+                             f"overflows (base lr {self.base_lr}); nothing was changed")
+        self.optimizer.lr = lr
+        self.last_epoch = epoch
 
     def get_last_lr(self) -> float:
         """The learning rate set by the last ``step()`` (or by construction).

@@ -19,9 +19,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from scratchdl._validation import NonFiniteError, check_number, check_rng
+from scratchdl import metrics
+from scratchdl._validation import NonFiniteError, check_instance, check_number, check_rng
 from scratchdl.data.batching import iterate_minibatches
+from scratchdl.losses import MSELoss
 from scratchdl.nn.module import Module
+from scratchdl.nn.normalization import BatchNorm1d, BatchNorm2d
 
 
 class History(dict):
@@ -71,27 +74,29 @@ def _accuracy(y_true, outputs) -> float:
       the predicted class is ``logit > 0`` (binary, as with ``BCEWithLogitsLoss``).
     """
     if np.issubdtype(y_true.dtype, np.integer) and outputs.shape[:-1] == y_true.shape:
-        return float(np.mean(outputs.argmax(axis=-1) == y_true))
-    if outputs.shape == y_true.shape:
-        return float(np.mean((outputs > 0) == (y_true > 0.5)))
+        return metrics.accuracy(y_true.ravel(), outputs.argmax(axis=-1).ravel())
+    binary = np.issubdtype(y_true.dtype, np.floating) and np.all((y_true == 0) | (y_true == 1))
+    if outputs.shape == y_true.shape and binary:
+        return metrics.accuracy((y_true > 0.5).ravel(), (outputs > 0).ravel())
     raise ValueError(
         f"metric 'accuracy' needs integer labels of shape (N,) with scores of shape (N, C), "
-        f"or binary targets shaped like the logits; got targets {y_true.shape} "
-        f"{y_true.dtype} and outputs {outputs.shape}. For regression pass metrics=()"
+        f"or binary 0/1 targets shaped like the logits; got targets {y_true.shape} "
+        f"{y_true.dtype}{'' if binary else ' (not all 0 or 1)'} and outputs {outputs.shape}. "
+        f"For regression pass metrics=()"
     )
 
 
 METRICS = {"accuracy": _accuracy}
 
 
-def _resolve_metrics(metrics, owner: str) -> dict:
+def _resolve_metrics(names, owner: str, loss=None) -> dict:
     """Map metric names (see ``METRICS``) or callables ``f(y_true, outputs)`` to functions."""
-    if metrics is None:
+    if names is None:
         return {}
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = (metrics,)
+    if isinstance(names, str) or callable(names):
+        names = (names,)
     resolved = {}
-    for metric in metrics:
+    for metric in names:
         if callable(metric):
             resolved[metric.__name__] = metric
         elif metric in METRICS:
@@ -99,6 +104,9 @@ def _resolve_metrics(metrics, owner: str) -> dict:
         else:
             raise ValueError(f"{owner}: unknown metric {metric!r}; use one of "
                              f"{sorted(METRICS)} or a function f(y_true, outputs) -> float")
+    if "accuracy" in resolved and isinstance(loss, MSELoss):
+        raise ValueError(f"{owner}: metric 'accuracy' counts correct classes, but {loss!r} is "
+                         f"a regression loss; pass metrics=() (or a regression metric)")
     return resolved
 
 
@@ -106,6 +114,55 @@ def _resolve_metrics(metrics, owner: str) -> dict:
 def _check_model(model, owner: str) -> None:
     if not isinstance(model, Module):
         raise TypeError(f"{owner}: model must be a scratchdl Module, got {type(model).__name__}")
+
+
+def _check_loss(loss, owner: str) -> None:
+    check_instance(loss, "loss", needs=("__call__", "backward"), owner=owner)
+
+
+def _check_data_fits(model, loss, metric_fns, X, y, batch_size, names, owner) -> None:
+    """Run the checks the steps would run, on every batch's targets, before any update.
+
+    One eval-mode forward pass of the first rows (eval mode changes no statistics and
+    draws no dropout mask) gives the shape and dtype of the outputs; the loss and the
+    metrics then see every batch of targets against outputs of that shape, so a bad label
+    in the last batch raises before the first batch has changed a weight.
+    """
+    # Non-finite activations here are the divergence the first step reports, naming the
+    # step, before it updates anything.
+    with _mode(model, training=False), np.errstate(over="ignore", invalid="ignore"):
+        try:
+            first = model.forward(X[:2])
+        except NonFiniteError:
+            return
+    if not isinstance(first, np.ndarray) or first.ndim == 0:
+        raise TypeError(f"{owner}: model.forward must return one array with a batch axis, "
+                        f"got {type(first).__name__}")
+    for start in range(0, len(y), batch_size):
+        y_batch = y[start:start + batch_size]
+        outputs = np.zeros((len(y_batch), *first.shape[1:]), dtype=first.dtype)
+        try:
+            loss(outputs, y_batch)
+            for fn in metric_fns.values():
+                fn(y_batch, outputs)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{owner}: {names} rows {start} to {start + len(y_batch) - 1} do "
+                              f"not fit the model's outputs {first.shape[1:]} (per row): "
+                              f"{error}") from error
+
+
+def _check_last_batch(model, n_rows, batch_size, owner) -> None:
+    """A final training batch of one row cannot give batch statistics: refuse it up front."""
+    last = n_rows % batch_size or min(batch_size, n_rows)
+    if last != 1:
+        return
+    for _, module in model.named_modules():
+        if isinstance(module, BatchNorm1d) and not isinstance(module, BatchNorm2d):
+            raise ValueError(
+                f"{owner}: the last batch of every epoch would hold 1 row ({n_rows} rows, "
+                f"batch_size={batch_size}), but {module!r} needs at least 2 in training "
+                f"mode; choose a batch_size that leaves 0 or at least 2 rows, or drop a row"
+            )
 
 
 def _check_array(array, name: str, owner: str) -> np.ndarray:
@@ -188,8 +245,9 @@ def evaluate(model, loss, X, y, batch_size=256, *, metrics=("accuracy",)):
         each metric, as Python floats.
     """
     _check_model(model, "evaluate")
+    _check_loss(loss, "evaluate")
     X, y = _check_pair(X, y, "X", "y", "evaluate")
-    return _evaluate(model, loss, X, y, batch_size, _resolve_metrics(metrics, "evaluate"))
+    return _evaluate(model, loss, X, y, batch_size, _resolve_metrics(metrics, "evaluate", loss))
 
 
 def _evaluate(model, loss, X, y, batch_size, metric_fns) -> dict:
@@ -301,16 +359,11 @@ def _check_fit_arguments(model, loss, optimizer, X, y, epochs, batch_size, rng, 
     """Check everything before training starts, so a bad argument changes nothing."""
     owner = "fit"
     _check_model(model, owner)
-    if not callable(loss) or not callable(getattr(loss, "backward", None)):
-        raise TypeError(f"{owner}: loss must be a loss object with __call__ and backward, "
-                        f"got {type(loss).__name__}")
-    for method in ("zero_grad", "step"):
-        if not callable(getattr(optimizer, method, None)):
-            raise TypeError(f"{owner}: optimizer must have a {method}() method, "
-                            f"got {type(optimizer).__name__}")
+    _check_loss(loss, owner)
+    check_instance(optimizer, "optimizer", needs=("zero_grad", "step"), owner=owner)
     _check_pair(X, y, "X", "y", owner)
     check_number(epochs, "epochs", low=1, integer=True, owner=owner)
-    check_number(batch_size, "batch_size", low=1, integer=True, owner=owner)
+    batch_size = check_number(batch_size, "batch_size", low=1, integer=True, owner=owner)
     X_val = y_val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -318,10 +371,9 @@ def _check_fit_arguments(model, loss, optimizer, X, y, epochs, batch_size, rng, 
                             f"got {type(validation_data).__name__}")
         X_val, y_val = _check_pair(*validation_data, "validation_data[0]",
                                    "validation_data[1]", owner)
-    metric_fns = _resolve_metrics(metrics, owner)
-    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-        raise TypeError(f"{owner}: scheduler must have a step() method, "
-                        f"got {type(scheduler).__name__}")
+    metric_fns = _resolve_metrics(metrics, owner, loss)
+    if scheduler is not None:
+        check_instance(scheduler, "scheduler", needs=("step",), owner=owner)
     patience = None
     if early_stopping_patience is not None:
         patience = check_number(early_stopping_patience, "early_stopping_patience", low=1,
@@ -332,7 +384,15 @@ def _check_fit_arguments(model, loss, optimizer, X, y, epochs, batch_size, rng, 
     # verbose=True prints every epoch; an int k prints every k-th epoch.
     print_every = int(verbose) if isinstance(verbose, bool) else check_number(
         verbose, "verbose", low=0, integer=True, owner=owner)
-    return X_val, y_val, metric_fns, patience, print_every, check_rng(rng)
+    rng = check_rng(rng)
+    # Last, the checks that run the model: every label of every batch, the validation data
+    # and the size of the last batch, so that no step can fail on data after an update.
+    _check_last_batch(model, len(X), batch_size, owner)
+    _check_data_fits(model, loss, metric_fns, X, y, batch_size, "y", owner)
+    if X_val is not None:
+        _check_data_fits(model, loss, metric_fns, X_val, y_val, batch_size,
+                         "validation_data[1]", owner)
+    return X_val, y_val, metric_fns, patience, print_every, rng
 
 
 def train_step(model, loss_fn, optimizer, x, y):

@@ -241,7 +241,8 @@ def test_a_diverging_run_raises_immediately(blobs):
     assert match, message
     assert "lr=1e+06" in message
     epoch, step = int(match.group(1)), int(match.group(2))
-    assert (epoch - 1) * 23 + step == len(model[1].seen), "it stops at the first bad step"
+    training_steps = sum(model[1].seen)  # the eval-mode forward that checks the data is False
+    assert (epoch - 1) * 23 + step == training_steps, "it stops at the first bad step"
     assert model.training, "the mode is restored even after the error"
 
 
@@ -267,8 +268,9 @@ def test_train_and_eval_modes_are_switched_and_restored(blobs):
     model.eval()
     fit(model, CrossEntropy(), SGD(model, 0.1), X, y, epochs=1, batch_size=60, rng=0,
         validation_data=(X_val, y_val))
-    # three training batches in train mode, then one validation pass in eval mode
-    assert spy.seen == [True, True, True, False]
+    # the up-front data checks (eval mode, training then validation data), three training
+    # batches in train mode, then one validation pass in eval mode
+    assert spy.seen == [False, False, True, True, True, False]
     assert not model.training and not spy.training
     model.train()
     spy.seen.clear()

@@ -26,7 +26,8 @@ class Sequential(Module):
 
     def append(self, module: Module) -> Sequential:
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential takes Modules, got {type(module).__name__}")
+            raise TypeError(f"{type(self).__name__}: every child must be a Module, "
+                            f"got {type(module).__name__}")
         setattr(self, str(len(self._modules)), module)
         return self
 
@@ -40,8 +41,17 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module.forward(x)
+        # A later layer may reject x after an earlier one (BatchNorm in training) updated
+        # its running statistics; put them back, so that a call that raises changes nothing.
+        saved = [(buffer, buffer.copy()) for buffer in self.buffers.values()] if (
+            self.training) else []
+        try:
+            for module in self._modules.values():
+                x = module.forward(x)
+        except Exception:
+            for buffer, before in saved:
+                buffer[...] = before
+            raise
         return x
 
     def backward(self, dout):

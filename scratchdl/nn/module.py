@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from scratchdl._validation import FLOAT_DTYPES
+from scratchdl.nn._checks import describe
 
 
 class ArrayMapping(Mapping):
@@ -96,6 +97,31 @@ def unique_parameters(modules, owner: str) -> list[tuple[str, np.ndarray, np.nda
                 seen.add(id(param))
                 out.append((prefix + name, param, grads[name]))
     return out
+
+
+def _loadable(value, target: np.ndarray, name: str, owner: str) -> np.ndarray:
+    """``value`` cast to ``target``'s dtype, after checking it fits; raises otherwise."""
+    try:
+        value = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{owner}: {name!r} is not an array of numbers ({error})") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: {name!r} must hold real numbers, got dtype {value.dtype}")
+    if value.shape != target.shape:
+        raise ValueError(f"{owner}: {name!r} has shape {value.shape}, "
+                         f"expected {target.shape}")
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        raise ValueError(f"{owner}: {name!r} contains NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = value.astype(target.dtype)
+    if target.dtype.kind == "f":
+        fits = np.all(np.isfinite(cast))
+    else:  # integer buffers (counters): the value must survive the round trip exactly
+        fits = np.array_equal(cast.astype(value.dtype), value)
+    if not fits:
+        raise ValueError(f"{owner}: {name!r} does not fit the target dtype {target.dtype} "
+                         f"(values from {value.min()} to {value.max()})")
+    return cast
 
 
 class Module:
@@ -283,7 +309,13 @@ class Module:
 
     # -- modes ----------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Switch this module and its children to training (or, with ``False``, eval) mode."""
+        """Switch this module and its children to training (or, with ``False``, eval) mode.
+
+        ``mode`` must be a bool (``train("no")`` would otherwise switch training *on*).
+        """
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{describe(self)}.train: mode must be True or False, "
+                             f"got {mode!r}")
         for _, module in self.named_modules():
             object.__setattr__(module, "training", bool(mode))
         return self
@@ -305,30 +337,30 @@ class Module:
         Values may be NumPy arrays or anything ``np.asarray`` accepts (e.g. a PyTorch
         tensor's ``.detach().numpy()``); they are cast to each target's dtype. Everything
         is checked before anything is written, so a bad ``state`` changes nothing.
+
+        Raises
+        ------
+        TypeError
+            If ``state`` is not a mapping, or a value does not hold real numbers (complex,
+            object, strings).
+        ValueError
+            For missing or unexpected keys (with ``strict=True``), a wrong shape, NaN or
+            inf, or a value that the target's dtype cannot hold (overflow, a fraction
+            for an integer buffer).
         """
+        owner = f"{describe(self)}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{owner}: state must be a mapping from names to arrays (what "
+                            f"state_dict() returns), got {type(state).__name__}")
         targets = {**self.params, **self.buffers}
         missing = sorted(set(targets) - set(state))
-        unexpected = sorted(set(state) - set(targets))
+        unexpected = sorted(map(str, set(state) - set(targets)))
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                f"unexpected keys {unexpected}"
-            )
-        arrays = {}
-        for name in set(targets) & set(state):
-            value = np.asarray(state[name])
-            if value.shape != targets[name].shape:
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name!r} has shape "
-                    f"{value.shape}, expected {targets[name].shape}"
-                )
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name!r} contains NaN or inf"
-                )
-            arrays[name] = value
+            raise ValueError(f"{owner}: missing keys {missing}, unexpected keys {unexpected}")
+        arrays = {name: _loadable(state[name], targets[name], name, owner)
+                  for name in targets if name in state}
         for name, value in arrays.items():
-            np.copyto(targets[name], value, casting="unsafe")
+            np.copyto(targets[name], value)
 
     # -- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:

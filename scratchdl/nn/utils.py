@@ -6,10 +6,20 @@ import math
 
 import numpy as np
 
-from scratchdl._validation import check_number
-from scratchdl.nn.module import Module, unique_parameters
+from scratchdl._validation import NonFiniteError, check_number
+from scratchdl.nn.module import unique_parameters
 
-__all__ = ["clip_grad_norm_", "truncated_bptt", "StatefulCheck"]
+__all__ = ["clip_grad_norm_", "truncated_bptt"]
+
+
+def __getattr__(name):
+    # StatefulCheck moved to scratchdl.gradcheck, beside the check it serves; the old import
+    # keeps working for the chapters and tests that still use it.
+    if name == "StatefulCheck":
+        from scratchdl.gradcheck import StatefulCheck
+
+        return StatefulCheck
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def clip_grad_norm_(module, max_norm, norm_type=2.0) -> float:
@@ -31,14 +41,25 @@ def clip_grad_norm_(module, max_norm, norm_type=2.0) -> float:
     -------
     float
         The norm :math:`\nu` *before* clipping.
+
+    Raises
+    ------
+    ValueError
+        If a gradient holds NaN or inf (the norm would be NaN and nothing clipped,
+        ``error_if_nonfinite=True`` in PyTorch); the gradients are left unchanged.
     """
-    grads = [grad for _, _, grad in unique_parameters(module, "clip_grad_norm_")]
+    parameters = unique_parameters(module, "clip_grad_norm_")
+    grads = [grad for _, _, grad in parameters]
     max_norm = check_number(max_norm, "max_norm", low=0, low_inclusive=False,
                             owner="clip_grad_norm_")
     if norm_type != math.inf:
         norm_type = check_number(norm_type, "norm_type", low=1, owner="clip_grad_norm_")
     if not grads:
         return 0.0
+    for name, _, grad in parameters:
+        if not np.all(np.isfinite(grad)):
+            raise NonFiniteError(f"clip_grad_norm_: the gradient of {name!r} contains NaN or "
+                                 "inf, so the total norm is not finite; nothing was clipped")
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(g))) for g in grads)
     else:
@@ -80,6 +101,9 @@ def truncated_bptt(step, x, y, chunk_length, state=None):
     state
         The final state after the last chunk, to continue from.
     """
+    if not callable(step):
+        raise TypeError(f"truncated_bptt: step must be a function step(x_chunk, y_chunk, "
+                        f"state) -> (loss, state), got {type(step).__name__}")
     chunk_length = check_number(chunk_length, "chunk_length", low=1, integer=True,
                                 owner="truncated_bptt")
     if not isinstance(x, np.ndarray) or x.ndim < 2:
@@ -94,41 +118,3 @@ def truncated_bptt(step, x, y, chunk_length, state=None):
         loss, state = step(x[:, start:stop], None if y is None else y[:, start:stop], state)
         losses.append(float(loss))
     return losses, state
-
-
-class StatefulCheck(Module):
-    """A recurrent layer seen as one array in, one array out, for the gradient check.
-
-    See :func:`~scratchdl.gradcheck.gradcheck`.
-
-    ``forward(x, h0)`` (``forward(x, h0, c0)`` for an LSTM) runs the layer from the given
-    initial state and returns its output and final state(s) flattened into one vector, so
-    a gradient check covers dL/dx, dL/dh_0 (and dL/dc_0), every parameter, and the
-    gradients arriving through ``h_n`` (and ``c_n``) at once.
-
-    Parameters
-    ----------
-    layer : RNN, LSTM or GRU
-    """
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-        self.shapes = None
-
-    def forward(self, x, *states):
-        hx = states[0] if len(states) == 1 else tuple(states)
-        output, final = self.layer.forward(x, hx)
-        finals = final if isinstance(final, tuple) else (final,)
-        self.shapes = [output.shape] + [f.shape for f in finals]
-        return np.concatenate([output.ravel()] + [f.ravel() for f in finals])
-
-    def backward(self, dout):
-        pieces, start = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            pieces.append(dout[start:start + size].reshape(shape))
-            start += size
-        dx = self.layer.backward(*pieces)
-        dstates = (self.layer.dh0,) if len(pieces) == 2 else (self.layer.dh0, self.layer.dc0)
-        return (dx, *dstates)
