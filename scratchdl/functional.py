@@ -370,7 +370,7 @@ def sliding_windows(x, kernel_size, stride, dilation):
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    r"""Unfold ``x`` into columns, so a convolution becomes one matrix product.
+    r"""Unfold ``x`` into columns, so a convolution becomes one matrix product per sample.
 
     Parameters
     ----------
@@ -379,19 +379,20 @@ def im2col(x, kernel_size, stride, padding, dilation):
 
     Returns
     -------
-    (C * prod(kernel_size), N * prod(out)) array
-        Column :math:`(n, q)` holds the :math:`C k_h k_w` inputs the kernel sees at output
-        position :math:`q` of sample :math:`n`, ordered like a weight ``(C_out, C, k_h, k_w)``
-        flattened, so ``W.reshape(C_out, -1) @ cols`` is the whole batch's convolution.
+    (N, C * prod(kernel_size), prod(out)) array
+        Column :math:`q` of sample :math:`n` holds the :math:`C k_h k_w` inputs the kernel
+        sees at output position :math:`q`, ordered like a weight ``(C_out, C, k_h, k_w)``
+        flattened, so ``W.reshape(C_out, -1) @ cols`` is the whole batch's convolution,
+        ``(N, C_out, prod(out))``.
     """
     nd = len(kernel_size)
     _check_windows_fit("im2col", x.shape, kernel_size, padding, dilation)
     x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding]) if any(padding) else x
     windows = sliding_windows(x, kernel_size, stride, dilation)  # (N, C, *out, *k)
     n, c, out = x.shape[0], x.shape[1], windows.shape[2:2 + nd]
-    # To (C, *k, N, *out); the copy then reads along the last output axis, along memory.
-    order = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
-    return windows.transpose(order).reshape(c * math.prod(kernel_size), n * math.prod(out))
+    # To (N, C, *k, *out): one copy, then rows (c, tap) and columns (positions) per sample.
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    return windows.transpose(order).reshape(n, c * math.prod(kernel_size), math.prod(out))
 
 
 def _check_windows_fit(owner, shape, kernel_size, padding, dilation):
@@ -453,7 +454,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
 
     Parameters
     ----------
-    cols : (C * prod(kernel_size), N * prod(out)) array
+    cols : (N, C * prod(kernel_size), prod(out)) array
     x_shape : tuple
         ``(N, C, *spatial)``, the shape of the unpadded input.
     kernel_size, stride, padding, dilation : tuple of int, one per spatial axis
@@ -465,8 +466,8 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     n, c, *spatial = x_shape
     out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in
            zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
-    # Row (c, tap) of cols, column (n, q): tap `tap` of window q of sample n, channel c.
-    by_tap = cols.reshape(c, math.prod(kernel_size), n, *out)
-    dx = fold(lambda tap: by_tap[:, tap], (c, n, *spatial), kernel_size, stride, padding,
-              dilation, cols.dtype)  # channels first, like cols
-    return np.ascontiguousarray(dx.swapaxes(0, 1))
+    # Row (c, tap) of sample n's columns, column q: what tap `tap` of window q read.
+    by_tap = cols.reshape(n, c, math.prod(kernel_size), *out)
+    dx = fold(lambda tap: by_tap[:, :, tap], x_shape, kernel_size, stride, padding, dilation,
+              cols.dtype)
+    return np.ascontiguousarray(dx)

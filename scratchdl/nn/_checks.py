@@ -7,6 +7,8 @@ They only read: a rejected input leaves every cache, parameter and buffer as it 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from scratchdl._validation import FLOAT_DTYPES, check_float_array
@@ -97,3 +99,53 @@ def check_dtype(dtype, owner: str):
     if dtype not in FLOAT_DTYPES:
         raise TypeError(f"{owner}: dtype must be float32 or float64, got {dtype}")
     return dtype
+
+
+# -- spatial layers: convolution, transposed convolution, pooling ---------------------------
+
+def as_tuple(value, n, name, owner, low):
+    """An int or a length-``n`` tuple of ints, each ``>= low``, as a tuple.
+
+    For the constructor arguments of spatial layers (``kernel_size=3`` means ``(3, 3)`` in
+    2-D); ``owner`` is the class name used in messages.
+    """
+    values = (value,) * n if isinstance(value, numbers.Integral) else value
+    if (not isinstance(values, tuple | list) or len(values) != n
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                       for v in values)):
+        raise TypeError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < low for v in values):
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilation):
+    """Check a ``(N, C, *spatial)`` input of a convolution or pooling layer.
+
+    Rank, channels and "the (dilated) kernel fits into the padded input" are checked
+    before finiteness, which is the costliest scan. Returns the kernel's span per axis.
+    """
+    nd = len(kernel_size)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
+    # The common case, a well-formed input, is decided without building any message.
+    if (isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES
+            and (dtype is None or x.dtype == dtype) and x.ndim == nd + 2
+            and (channels is None or x.shape[1] == channels)
+            and all(s <= n + 2 * p for s, n, p in zip(span, x.shape[2:], padding, strict=True))
+            and np.isfinite(x).all()):
+        return span
+    owner = describe(module)
+    check_float_array(x, "x", dtype=dtype, allow_nonfinite=True, owner=owner)
+    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    if x.ndim != nd + 2:
+        raise ValueError(f"{owner}: x must have {nd + 2} dimensions {layout}, got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{owner}: x must have {channels} channels (axis 1), got shape {x.shape}")
+    padded = tuple(size + 2 * p for size, p in zip(x.shape[2:], padding, strict=True))
+    if any(s > p for s, p in zip(span, padded, strict=True)):
+        raise ValueError(
+            f"{owner}: the kernel spans {span} (dilation included) but the padded input is "
+            f"only {padded} (x of shape {x.shape}); use a larger input or more padding"
+        )
+    check_float_array(x, "x", owner=owner)
+    return span

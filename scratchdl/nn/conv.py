@@ -10,58 +10,14 @@ cross-correlation (the kernel is not flipped).
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_float_array, check_rng
+from scratchdl._validation import check_rng
 from scratchdl.functional import col2im, conv_output_size, im2col
-from scratchdl.nn._checks import check_dout, check_dtype, describe
+from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input
 from scratchdl.nn.module import Module
-
-
-def as_tuple(value, n, name, owner, low):
-    """An int or a length-``n`` tuple of ints, each ``>= low``, as a tuple."""
-    values = (value,) * n if isinstance(value, numbers.Integral) else value
-    if (not isinstance(values, tuple | list) or len(values) != n
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                       for v in values)):
-        raise TypeError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < low for v in values):
-        raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
-    return tuple(int(v) for v in values)
-
-
-def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilation):
-    """Check a ``(N, C, *spatial)`` input of a convolution or pooling layer.
-
-    Rank, channels and "the (dilated) kernel fits into the padded input" are checked
-    before finiteness, which is the costliest scan. Returns the output's spatial shape.
-    """
-    owner = describe(module)
-    nd = len(kernel_size)
-    check_float_array(x, "x", dtype=dtype, allow_nonfinite=True, owner=owner)
-    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-    if x.ndim != nd + 2:
-        raise ValueError(f"{owner}: x must have {nd + 2} dimensions {layout}, got shape {x.shape}")
-    if channels is not None and x.shape[1] != channels:
-        raise ValueError(f"{owner}: x must have {channels} channels (axis 1), got shape {x.shape}")
-    spatial = x.shape[2:]
-    padded = tuple(size + 2 * p for size, p in zip(spatial, padding, strict=True))
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
-    if any(s > p for s, p in zip(span, padded, strict=True)):
-        raise ValueError(
-            f"{owner}: the kernel spans {span} (dilation included) but the padded input is "
-            f"only {padded} (x of shape {x.shape}); use a larger input or more padding"
-        )
-    check_float_array(x, "x", owner=owner)
-    return span
-
-
-def check_spatial_dout(module, dout, out_shape, dtype):
-    """Check ``dout`` has the shape and dtype of the last forward output."""
-    check_dout(module, dout, out_shape, dtype)
 
 
 class _ConvNd(Module):
@@ -95,10 +51,8 @@ class _ConvNd(Module):
         self.cols = None  # the unfolded input, cached by forward for the weight gradient
         self.x_shape = self.out_shape = None
 
-
-
     def forward(self, x):
-        r"""Cross-correlate ``x`` with every kernel: :math:`Y = W_{mat}\, X^{col} + b`.
+        r"""Cross-correlate ``x`` with every kernel: :math:`Y_n = W_{mat}\, X^{col}_n + b`.
 
         Parameters
         ----------
@@ -111,27 +65,28 @@ class _ConvNd(Module):
         """
         check_spatial_input(self, x, self.in_channels, self.weight.dtype, self.kernel_size,
                             self.padding, self.dilation)
-        cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        n = x.shape[0]
         out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
             x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, strict=True)]
-        self.cols, self.x_shape = cols, x.shape
-        self.out_shape = (x.shape[0], self.out_channels, *out)
-        # One matrix product for the whole batch: (C_out, C k) @ (C k, N * positions).
+        cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        # One matrix product per sample, all at once: (C_out, C k) @ (N, C k, positions).
         y = self.weight.reshape(self.out_channels, -1) @ cols
         if self.bias is not None:
             y += self.bias[:, None]
-        y = y.reshape(self.out_channels, x.shape[0], *out).swapaxes(0, 1)
-        return np.ascontiguousarray(y)
+        self.cols, self.x_shape = cols, x.shape
+        self.out_shape = (n, self.out_channels, *out)
+        return y.reshape(self.out_shape)
 
     def backward(self, dout):
         r"""Gradients of the convolution, all as matrix products on the columns.
 
-        With :math:`\delta = dL/dY` arranged as (C_out, N * positions), like :math:`Y`,
+        With :math:`\delta_n = \partial L/\partial Y_n` arranged as (C_out, positions), like
+        :math:`Y_n`,
 
         .. math::
-            \frac{dL}{dW_{mat}} = \delta\, (X^{col})^\top, \quad
-            \frac{dL}{db} = \delta\, \mathbf{1}, \quad
-            \frac{dL}{dX^{col}} = W_{mat}^\top \delta,
+            \frac{\partial L}{\partial W_{mat}} = \sum_n \delta_n\, (X^{col}_n)^\top, \quad
+            \frac{\partial L}{\partial b} = \sum_n \delta_n \mathbf{1}, \quad
+            \frac{\partial L}{\partial X^{col}_n} = W_{mat}^\top \delta_n,
 
         and ``col2im`` adds each column entry back onto the input element it was copied
         from. Parameter gradients are added to ``grads``.
@@ -144,16 +99,15 @@ class _ConvNd(Module):
         -------
         (N, in_channels, *spatial) array
         """
-        check_spatial_dout(self, dout, self.out_shape, None if self.cols is None
-                           else self.cols.dtype)
-        # (C_out, N * positions), the layout of the forward product's result.
-        delta = dout.swapaxes(0, 1).reshape(self.out_channels, -1)
+        check_dout(self, dout, self.out_shape, None if self.cols is None else self.cols.dtype)
+        # (N, C_out, positions), the layout of the forward product's result.
+        delta = dout.reshape(dout.shape[0], self.out_channels, -1)
         w = self.weight.reshape(self.out_channels, -1)
-        # The sum over samples and positions is the inner dimension of this product
-        # (written cols @ delta^T because OpenBLAS runs that layout faster).
-        self.grads["weight"] += (self.cols @ delta.T).T.reshape(self.weight.shape)
+        # Sum over samples of delta_n cols_n^T; the sum over positions is inside each product.
+        self.grads["weight"] += (delta @ self.cols.swapaxes(1, 2)).sum(axis=0).reshape(
+            self.weight.shape)
         if self.bias is not None:
-            self.grads["bias"] += delta.sum(axis=1)
+            self.grads["bias"] += delta.sum(axis=(0, 2))
         dcols = w.T @ delta
         return col2im(dcols, self.x_shape, self.kernel_size, self.stride, self.padding,
                       self.dilation)

@@ -18,8 +18,7 @@ import numpy as np
 from scratchdl import init
 from scratchdl._validation import check_rng
 from scratchdl.functional import conv_output_size, fold, im2col
-from scratchdl.nn._checks import check_dtype, describe
-from scratchdl.nn.conv import as_tuple, check_spatial_dout, check_spatial_input
+from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input, describe
 from scratchdl.nn.module import Module
 
 
@@ -112,7 +111,9 @@ class ConvTranspose2d(Module):
         if bias:
             b = np.empty(self.out_channels, dtype=dtype)
             self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
-        self.x_mat = None  # the input as (C_in, N * H * W), cached for the weight gradient
+        else:
+            self.register_parameter("bias", None)
+        self.x_mat = None  # the input as (N, C_in, H * W), cached for the weight gradient
         self.x_shape = self.out_shape = None
 
     def _output_spatial(self, spatial):
@@ -132,25 +133,25 @@ class ConvTranspose2d(Module):
         -------
         (N, out_channels, H_out, W_out) array
         """
-        weight, bias = self.params["weight"], self.params.get("bias")
-        check_spatial_input(self, x, self.in_channels, weight.dtype, (1, 1), (0, 0), (1, 1))
+        check_spatial_input(self, x, self.in_channels, self.weight.dtype, (1, 1), (0, 0),
+                            (1, 1))
         out = self._output_spatial(x.shape[2:])
         if min(out) < 1:
             raise ValueError(f"{describe(self)}: x of shape {x.shape} gives an output of "
                              f"size {out}; use a larger input or less padding")
         n, c_in, h, w = x.shape
-        x_mat = x.swapaxes(0, 1).reshape(c_in, n * h * w)
-        # (C_out k_h k_w, N H W): row (o, tap), column (n, i, j) is what input position
-        # (i, j) of sample n sends to output channel o through kernel tap `tap`.
-        cols = weight.reshape(c_in, -1).T @ x_mat
-        by_tap = cols.reshape(self.out_channels, math.prod(self.kernel_size), n, h, w)
-        y = fold(lambda tap: by_tap[:, tap], (self.out_channels, n, *out), self.kernel_size,
-                 self.stride, self.padding, self.dilation, weight.dtype)
-        if bias is not None:
-            y += bias[:, None, None, None]
+        x_mat = x.reshape(n, c_in, h * w)
+        # (N, C_out k_h k_w, H W): row (o, tap), column (i, j) of sample n is what input
+        # position (i, j) sends to output channel o through kernel tap `tap`.
+        cols = self.weight.reshape(c_in, -1).T @ x_mat
+        by_tap = cols.reshape(n, self.out_channels, math.prod(self.kernel_size), h, w)
+        y = fold(lambda tap: by_tap[:, :, tap], (n, self.out_channels, *out), self.kernel_size,
+                 self.stride, self.padding, self.dilation, self.weight.dtype)
+        if self.bias is not None:
+            y += self.bias[:, None, None]
         self.x_mat, self.x_shape = x_mat, x.shape
         self.out_shape = (n, self.out_channels, *out)
-        return np.ascontiguousarray(y.swapaxes(0, 1))
+        return np.ascontiguousarray(y)
 
     def backward(self, dout):
         r"""Gradients: a convolution of ``dout`` with the same weight.
@@ -173,9 +174,7 @@ class ConvTranspose2d(Module):
         -------
         (N, in_channels, H, W) array
         """
-        weight = self.params["weight"]
-        check_spatial_dout(self, dout, self.out_shape,
-                           None if self.x_mat is None else self.x_mat.dtype)
+        check_dout(self, dout, self.out_shape, None if self.x_mat is None else self.x_mat.dtype)
         n, c_in, h, w = self.x_shape
         cols = im2col(dout, self.kernel_size, self.stride, self.padding, self.dilation)
         windows = tuple(conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
@@ -184,15 +183,13 @@ class ConvTranspose2d(Module):
         if windows != (h, w):
             # output_padding >= stride (allowed when smaller than the dilation) leaves a
             # last row or column of windows that no input position wrote to: drop it.
-            rows = cols.reshape(cols.shape[0], n, *windows)[:, :, :h, :w]
-            cols = rows.reshape(cols.shape[0], n * h * w)
-        grad = self.grads["weight"]
-        grad += (self.x_mat @ cols.T).reshape(weight.shape)
-        if "bias" in self.grads:
-            grad_b = self.grads["bias"]
-            grad_b += dout.sum(axis=(0, 2, 3))
-        dx = weight.reshape(c_in, -1) @ cols
-        return np.ascontiguousarray(dx.reshape(c_in, n, h, w).swapaxes(0, 1))
+            cols = cols.reshape(n, -1, *windows)[:, :, :h, :w].reshape(n, -1, h * w)
+        self.grads["weight"] += (self.x_mat @ cols.swapaxes(1, 2)).sum(axis=0).reshape(
+            self.weight.shape)
+        if self.bias is not None:
+            self.grads["bias"] += dout.sum(axis=(0, 2, 3))
+        dx = self.weight.reshape(c_in, -1) @ cols
+        return dx.reshape(self.x_shape)
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
@@ -203,6 +200,6 @@ class ConvTranspose2d(Module):
             text += f", output_padding={self.output_padding}"
         if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
-        if "bias" not in self.params or self.params.get("bias") is None:
+        if self.bias is None:
             text += ", bias=False"
         return text

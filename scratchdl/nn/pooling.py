@@ -8,13 +8,12 @@ looping over the few kernel offsets, never over pixels or samples.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 
-from scratchdl.functional import sliding_windows
-from scratchdl.nn.conv import as_tuple, check_spatial_dout, check_spatial_input
+from scratchdl.functional import fold, sliding_windows
+from scratchdl.nn._checks import as_tuple, check_dout, check_spatial_input
 from scratchdl.nn.module import Module
 
 
@@ -48,19 +47,10 @@ class _PoolNd(Module):
         self.out_shape = windows.shape[:2 + self._nd]
         return windows
 
-    def _scatter(self, per_offset):
-        """Sum ``per_offset(offset)`` (an (N, C, *out) array) into the input's gradient."""
-        padded = [size + 2 * p for size, p in zip(self.x_shape[2:], self.padding, strict=True)]
-        dx = np.zeros((*self.x_shape[:2], *padded), dtype=self.dtype_)
-        out = self.out_shape[2:]
-        for offset in itertools.product(*(range(k) for k in self.kernel_size)):
-            # Offset `o` of window q reads padded position q * s + o.
-            target = tuple(slice(o, o + s * (m - 1) + 1, s)
-                           for o, s, m in zip(offset, self.stride, out, strict=True))
-            dx[(slice(None), slice(None)) + target] += per_offset(offset)
-        spatial = self.x_shape[2:]
-        crop = tuple(slice(p, p + n) for p, n in zip(self.padding, spatial, strict=True))
-        return dx[(slice(None), slice(None)) + crop]
+    def _fold(self, piece):
+        """Add ``piece(tap)`` (an (N, C, *out) array per kernel tap) back onto the input."""
+        return fold(piece, self.x_shape, self.kernel_size, self.stride, self.padding,
+                    (1,) * self._nd, self.dtype_)
 
     def extra_repr(self):
         def show(t):
@@ -99,10 +89,10 @@ class _MaxPoolNd(_PoolNd):
         -------
         (N, C, *spatial) array
         """
-        check_spatial_dout(self, dout, self.out_shape, self.dtype_)
-        strides = np.cumprod((1,) + self.kernel_size[::-1][:-1])[::-1]
-        return self._scatter(lambda offset: np.where(
-            self.argmax == int(np.dot(offset, strides)), dout, 0))
+        check_dout(self, dout, self.out_shape, self.dtype_)
+        # Forward stored, per window, which tap held the maximum (taps counted like a
+        # flattened kernel); tap `tap` of each window passes dout back where it won.
+        return self._fold(lambda tap: np.where(self.argmax == tap, dout, 0))
 
 
 class _AvgPoolNd(_PoolNd):
@@ -131,9 +121,9 @@ class _AvgPoolNd(_PoolNd):
         -------
         (N, C, *spatial) array
         """
-        check_spatial_dout(self, dout, self.out_shape, self.dtype_)
+        check_dout(self, dout, self.out_shape, self.dtype_)
         share = dout / math.prod(self.kernel_size)
-        return self._scatter(lambda offset: share)
+        return self._fold(lambda tap: share)
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -237,7 +227,7 @@ class _GlobalAvgPoolNd(Module):
         (N, C, *spatial) array
         """
         out = None if self.x_shape is None else (*self.x_shape[:2], *(1,) * self._nd)
-        check_spatial_dout(self, dout, out, self.dtype_)
+        check_dout(self, dout, out, self.dtype_)
         positions = math.prod(self.x_shape[2:])
         return np.broadcast_to(dout / positions, self.x_shape).copy()
 
