@@ -19,11 +19,10 @@ A uniform distribution :math:`U(-b, b)` has variance :math:`b^2/3`, hence the
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_number, check_rng
+from scratchdl._validation import check_float_array, check_number, check_rng, check_writeable
 
 __all__ = [
     "calculate_gain",
@@ -36,6 +35,7 @@ __all__ = [
     "xavier_normal_",
     "kaiming_uniform_",
     "kaiming_normal_",
+    "default_bound",
 ]
 
 _LINEAR_LIKE = (
@@ -71,7 +71,8 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else check_number(param, "param (negative slope)")
+        slope = 0.01 if param is None else check_number(param, "param (negative slope)",
+                                                        owner="calculate_gain")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -79,6 +80,25 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
         f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
         f"{', '.join(_LINEAR_LIKE + ('tanh', 'relu', 'leaky_relu', 'selu'))}"
     )
+
+
+def default_bound(fan_in: int) -> float:
+    r"""The bound :math:`b = 1/\sqrt{\text{fan\_in}}` of PyTorch's default initialization.
+
+    ``torch.nn.Linear``, the convolutions and the recurrent layers draw their weights
+    *and* biases from :math:`U(-b, b)`. For the weights PyTorch writes this as
+    ``kaiming_uniform_(w, a=sqrt(5))``: the leaky-ReLU gain
+    :math:`\sqrt{2 / (1 + a^2)} = \sqrt{1/3}` times :math:`\sqrt{3 / \text{fan\_in}}`
+    is exactly :math:`1/\sqrt{\text{fan\_in}}`. The output's scale then does not grow
+    with the number of inputs. Recurrent layers use ``fan_in = hidden_size``.
+
+    Parameters
+    ----------
+    fan_in : int >= 1
+        Inputs per output unit: ``in_features``, or ``in_channels * prod(kernel_size)``.
+    """
+    fan_in = check_number(fan_in, "fan_in", low=1, integer=True, owner="default_bound")
+    return 1.0 / math.sqrt(fan_in)
 
 
 def calculate_fan_in_and_fan_out(array) -> tuple[int, int]:
@@ -96,10 +116,15 @@ def calculate_fan_in_and_fan_out(array) -> tuple[int, int]:
     -------
     (fan_in, fan_out) : tuple of int
     """
+    return _fans(array, "calculate_fan_in_and_fan_out")
+
+
+def _fans(array, function):
     shape = np.shape(array)
     if len(shape) < 2:
         raise ValueError(
-            f"fan in and fan out need an array with at least 2 dimensions, got shape {shape}"
+            f"{function}: fan in and fan out need an array with at least 2 dimensions, "
+            f"e.g. a weight (out_features, in_features), got shape {shape}"
         )
     receptive_field = math.prod(shape[2:])
     return shape[1] * receptive_field, shape[0] * receptive_field
@@ -107,13 +132,15 @@ def calculate_fan_in_and_fan_out(array) -> tuple[int, int]:
 
 def _check_target(array, function):
     # Non-finite values are fine: they are about to be overwritten.
-    return check_float_array(array, "array", allow_nonfinite=True, owner=function)
+    check_float_array(array, "array", allow_nonfinite=True, owner=function)
+    check_writeable(array, "array", owner=function)
+    return array
 
 
 def _fan(array, mode, function):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{function}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = calculate_fan_in_and_fan_out(array)
+    fan_in, fan_out = _fans(array, function)
     return fan_in if mode == "fan_in" else fan_out
 
 
@@ -135,6 +162,8 @@ def uniform_(array, a=0.0, b=1.0, *, rng=None):
     array = _check_target(array, "uniform_")
     a = check_number(a, "a", owner="uniform_")
     b = check_number(b, "b", low=a, owner="uniform_")
+    if not math.isfinite(b - a):
+        raise ValueError(f"uniform_: the width b - a overflows (a={a!r}, b={b!r})")
     rng = check_rng(rng)
     array[...] = rng.uniform(a, b, size=array.shape)
     return array
@@ -194,7 +223,7 @@ def xavier_uniform_(array, gain=1.0, *, rng=None):
     """
     array = _check_target(array, "xavier_uniform_")
     gain = check_number(gain, "gain", low=0, owner="xavier_uniform_")
-    fan_in, fan_out = calculate_fan_in_and_fan_out(array)
+    fan_in, fan_out = _fans(array, "xavier_uniform_")
     std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max: an empty array has fans 0
     bound = math.sqrt(3.0) * std
     return uniform_(array, -bound, bound, rng=rng)
@@ -216,14 +245,13 @@ def xavier_normal_(array, gain=1.0, *, rng=None):
     """
     array = _check_target(array, "xavier_normal_")
     gain = check_number(gain, "gain", low=0, owner="xavier_normal_")
-    fan_in, fan_out = calculate_fan_in_and_fan_out(array)
+    fan_in, fan_out = _fans(array, "xavier_normal_")
     std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max: an empty array has fans 0
     return normal_(array, 0.0, std, rng=rng)
 
 
 def _kaiming_std(array, a, mode, nonlinearity, function):
-    if isinstance(a, bool) or not isinstance(a, numbers.Real):
-        raise TypeError(f"{function}: a must be a real number, got {a!r}")
+    a = check_number(a, "a", owner=function)
     fan = _fan(array, mode, function)
     # An empty array has fan 0; there is nothing to fill, so any finite std will do.
     return calculate_gain(nonlinearity, a) / math.sqrt(max(fan, 1))

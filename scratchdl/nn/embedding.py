@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_float_array, check_number, check_rng
+from scratchdl._validation import check_allocation, check_float_array, check_number, check_rng
 from scratchdl.nn._checks import check_dtype, describe
 from scratchdl.nn.module import Module
 
@@ -55,6 +55,8 @@ class Embedding(Module):
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
         dtype = check_dtype(dtype, type(self).__name__)
+        check_allocation((self.num_embeddings, self.embedding_dim), dtype, what="weight",
+                         owner=type(self).__name__)
         weight = init.normal_(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
                               rng=check_rng(rng))
         if padding_idx is not None:

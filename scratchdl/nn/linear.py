@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_number, check_rng
+from scratchdl._validation import check_allocation, check_number, check_rng
 from scratchdl.nn._checks import check_dout, check_dtype, check_input, spec
 from scratchdl.nn.module import Module
 
@@ -55,10 +53,10 @@ class Linear(Module):
         self.out_features = check_number(out_features, "out_features", low=1, integer=True,
                                          owner=type(self).__name__)
         dtype = check_dtype(dtype, type(self).__name__)
+        check_allocation((self.out_features, self.in_features), dtype, what="weight",
+                         owner=type(self).__name__)
         rng = check_rng(rng)
-        # PyTorch's default, kaiming_uniform_(a=sqrt(5)), is exactly this bound; it keeps
-        # the output's scale independent of the number of inputs.
-        bound = 1 / math.sqrt(self.in_features)
+        bound = init.default_bound(self.in_features)  # PyTorch's default, U(-b, b)
         weight = np.empty((self.out_features, self.in_features), dtype=dtype)
         self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
         if bias:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_number
+from scratchdl._validation import check_allocation, check_float_array, check_number
 from scratchdl.nn._checks import check_dout, check_dtype, check_input, describe, spec
 from scratchdl.nn.module import Module
 
@@ -66,6 +66,7 @@ class BatchNorm1d(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         dtype = check_dtype(dtype, owner)
+        check_allocation((self.num_features,), dtype, what="weight", owner=owner)
         if self.affine:
             self.register_parameter("weight", np.ones(self.num_features, dtype=dtype))
             self.register_parameter("bias", np.zeros(self.num_features, dtype=dtype))
