@@ -185,6 +185,11 @@ BAD = [
      r"ConvTranspose2d\(3, 4.*output of size \(0, 0\)"),
     (lambda: ConvTranspose2d(3, 4, 3, rng=0), data((1, 3, 2, 2)).astype(np.float32),
      TypeError, r"ConvTranspose2d.*float32"),
+    # Sizes that imply tens of GiB are refused before anything is allocated.
+    (lambda: Conv1d(1, 1, 1, padding=10**9, rng=0), data((1, 1, 3)), ValueError,
+     r"Conv1d\(1, 1, .*padding=1000000000\): the padded input and its columns .* elements"),
+    (lambda: ConvTranspose2d(1, 1, 1, stride=10**5, rng=0), data((1, 1, 900, 900)), ValueError,
+     r"ConvTranspose2d\(1, 1, .*: the output and its columns .* elements"),
 ]
 
 

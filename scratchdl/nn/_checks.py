@@ -7,11 +7,17 @@ They only read: a rejected input leaves every cache, parameter and buffer as it 
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-from scratchdl._validation import FLOAT_DTYPES, check_float_array
+from scratchdl._validation import (
+    FLOAT_DTYPES,
+    MAX_ELEMENTS,
+    check_allocation,
+    check_float_array,
+)
 
 
 def describe(module) -> str:
@@ -119,11 +125,19 @@ def as_tuple(value, n, name, owner, low):
     return tuple(int(v) for v in values)
 
 
+def _spatial_allocation(shape, kernel_size, padding):
+    """Elements of a padded input plus one copy per kernel tap: what im2col may allocate."""
+    padded = math.prod(n + 2 * p for n, p in zip(shape[2:], padding, strict=True))
+    return shape[0] * shape[1] * (1 + math.prod(kernel_size)) * padded
+
+
 def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilation):
     """Check a ``(N, C, *spatial)`` input of a convolution or pooling layer.
 
-    Rank, channels and "the (dilated) kernel fits into the padded input" are checked
-    before finiteness, which is the costliest scan. Returns the kernel's span per axis.
+    Rank, channels, "the (dilated) kernel fits into the padded input" and the size of
+    what the layer is about to allocate (the padded input and, at most, one copy of it per
+    kernel tap) are checked before finiteness, which is the costliest scan. Returns the
+    kernel's span per axis.
     """
     nd = len(kernel_size)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation, strict=True))
@@ -132,6 +146,7 @@ def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilati
             and (dtype is None or x.dtype == dtype) and x.ndim == nd + 2
             and (channels is None or x.shape[1] == channels)
             and all(s <= n + 2 * p for s, n, p in zip(span, x.shape[2:], padding, strict=True))
+            and _spatial_allocation(x.shape, kernel_size, padding) <= MAX_ELEMENTS
             and np.isfinite(x).all()):
         return span
     owner = describe(module)
@@ -147,5 +162,8 @@ def check_spatial_input(module, x, channels, dtype, kernel_size, padding, dilati
             f"{owner}: the kernel spans {span} (dilation included) but the padded input is "
             f"only {padded} (x of shape {x.shape}); use a larger input or more padding"
         )
+    if _spatial_allocation(x.shape, kernel_size, padding) > MAX_ELEMENTS:
+        check_allocation((x.shape[0], x.shape[1] * (1 + math.prod(kernel_size)), *padded),
+                         x.dtype, owner=owner, what="the padded input and its columns")
     check_float_array(x, "x", owner=owner)
     return span

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_rng
+from scratchdl._validation import check_allocation, check_rng
 from scratchdl.functional import conv_output_size, fold, im2col
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input, describe
 from scratchdl.nn.module import Module
@@ -139,6 +139,8 @@ class ConvTranspose2d(Module):
         if min(out) < 1:
             raise ValueError(f"{describe(self)}: x of shape {x.shape} gives an output of "
                              f"size {out}; use a larger input or less padding")
+        check_allocation((x.shape[0], self.out_channels * (1 + math.prod(self.kernel_size)),
+                          *out), x.dtype, owner=describe(self), what="the output and its columns")
         n, c_in, h, w = x.shape
         x_mat = x.reshape(n, c_in, h * w)
         # (N, C_out k_h k_w, H W): row (o, tap), column (i, j) of sample n is what input
