@@ -1,5 +1,5 @@
-"""scratchdl's recurrent layers, Embedding, the masked sequence loss, clipping and truncated
-BPTT: gradient checks in float64, state handling, and bad input."""
+"""scratchdl.nn.recurrent: RNN, LSTM and GRU; gradient checks in float64 (with the initial
+and final states), carried state, and bad input."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ import numpy as np
 import pytest
 
 from scratchdl import nn
-from scratchdl.data import (
-    CharVocabulary,
-    load_sonnets,
-    make_adding_problem,
-    make_delayed_recall,
-    make_noisy_sine,
-)
-from scratchdl.gradcheck import gradcheck, loss_gradcheck, numerical_gradient
-from scratchdl.losses import SequenceCrossEntropyLoss
-from scratchdl.nn.utils import StatefulCheck
+from scratchdl.gradcheck import StatefulCheck, gradcheck
 
 LAYERS = {
     "rnn_tanh": lambda d, h, layers: nn.RNN(d, h, layers, rng=0),
@@ -99,25 +90,6 @@ def test_gradcheck_of_a_truncated_chunk_from_a_carried_state():
     assert result.passed(), result
 
 
-def test_truncated_bptt_carries_state_and_cuts_sequence():
-    layer = nn.RNN(2, 3, rng=0)
-    x, y = data((2, 10, 2), 4), np.zeros((2, 10), dtype=np.int64)
-    seen = []
-
-    def step(xc, yc, state):
-        seen.append((xc.shape[1], yc.shape[1], state is None))
-        out, h_n = layer(xc, state)
-        return float(out.sum()), h_n
-
-    losses, state = nn.truncated_bptt(step, x, y, 4)
-    assert seen == [(4, 4, True), (4, 4, False), (2, 2, False)] and len(losses) == 3
-    np.testing.assert_allclose(state, layer(x)[1], rtol=1e-13)
-    with pytest.raises(ValueError, match="chunk_length"):
-        nn.truncated_bptt(step, x, y, 0)
-    with pytest.raises(ValueError, match="y must start"):
-        nn.truncated_bptt(step, x, y[:, :5], 2)
-
-
 def test_parameters_names_shapes_and_init():
     lstm = nn.LSTM(3, 5, num_layers=2, rng=0)
     assert sorted(lstm.params) == sorted(
@@ -192,148 +164,3 @@ def test_bad_hyperparameters():
         nn.GRU(2, 3, num_layers=0)
     with pytest.raises(TypeError, match="dtype"):
         nn.RNN(2, 3, dtype=np.int64)
-
-
-# -- Embedding -------------------------------------------------------------------------------
-def test_embedding_lookup_gradient_and_padding():
-    emb = nn.Embedding(6, 3, padding_idx=-1, rng=0)
-    assert emb.padding_idx == 5 and not emb.weight[5].any()
-    ids = np.array([[0, 2, 2, 5], [5, 1, 0, 2]])
-    out = emb(ids)
-    np.testing.assert_array_equal(out, emb.weight[ids])
-    dout = data(out.shape, 1)
-    assert emb.backward(dout) is None
-    expected = np.zeros((6, 3))
-    for (i, j), k in np.ndenumerate(ids):
-        if k != 5:
-            expected[k] += dout[i, j]
-    np.testing.assert_allclose(emb.grads["weight"], expected, rtol=1e-15)
-    emb.zero_grad()
-    # The padding row is frozen by design (as in PyTorch), so finite differences through it
-    # would disagree; check the lookup on ids without it, and without padding_idx.
-    result = gradcheck(emb, np.array([[0, 2, 2, 4], [3, 1, 0, 2]]))
-    assert result.passed(), result
-    assert gradcheck(nn.Embedding(6, 3, rng=0), ids).passed()
-    assert repr(emb) == "Embedding(6, 3, padding_idx=5)"
-
-
-def test_embedding_rejects_bad_ids():
-    emb = nn.Embedding(4, 2, rng=0)
-    with pytest.raises(ValueError, match=r"Embedding\(4, 2\): token ids must lie in \[0, 4\), "
-                                         r"got values from 0 to 4"):
-        emb(np.array([0, 4]))
-    with pytest.raises(ValueError, match="from -1"):
-        emb(np.array([-1, 2]))
-    with pytest.raises(TypeError, match="integer array"):
-        emb(np.array([0.0, 1.0]))
-    assert emb.x is None
-    with pytest.raises(ValueError, match="padding_idx"):
-        nn.Embedding(4, 2, padding_idx=4)
-
-
-# -- the masked loss ---------------------------------------------------------------------------
-def test_sequence_loss_gradcheck_and_mask():
-    logits = data((3, 4, 5), 1) * 3
-    target = np.random.default_rng(2).integers(0, 5, (3, 4))
-    target[0, 3] = target[2, 2] = -100
-    loss = SequenceCrossEntropyLoss(ignore_index=-100)
-    assert loss_gradcheck(loss, logits, target).passed()
-    loss(logits, target)
-    grad = loss.backward()
-    assert not grad[0, 3].any() and not grad[2, 2].any()
-    # A boolean mask does the same as ignore_index, and the loss is the mean over real tokens.
-    mask = target != -100
-    plain = SequenceCrossEntropyLoss()
-    value = plain(logits, np.where(mask, target, 0), mask)
-    assert value == pytest.approx(loss(logits, target), rel=1e-14)
-    np.testing.assert_allclose(plain.backward(), grad, rtol=1e-14)
-    fixed_target = np.where(mask, target, 0)
-    probe = logits.copy()
-    numeric = numerical_gradient(lambda: plain(probe, fixed_target, mask), probe)
-    plain(logits, fixed_target, mask)
-    np.testing.assert_allclose(plain.backward(), numeric, atol=1e-8)
-    assert loss_gradcheck(SequenceCrossEntropyLoss("sum"), logits, fixed_target).passed()
-
-
-def test_sequence_loss_bad_input():
-    loss = SequenceCrossEntropyLoss()
-    logits = data((2, 3, 4), 1)
-    with pytest.raises(ValueError, match=r"target must have shape \(N, T\)"):
-        loss(logits, np.zeros((2, 4), dtype=np.int64))
-    with pytest.raises(ValueError, match=r"target must lie in \[0, 4\)"):
-        loss(logits, np.full((2, 3), 4))
-    with pytest.raises(ValueError, match="mask must be a bool array"):
-        loss(logits, np.zeros((2, 3), dtype=np.int64), np.ones((2, 3)))
-    with pytest.raises(ValueError, match="every position is masked"):
-        loss(logits, np.zeros((2, 3), dtype=np.int64), np.zeros((2, 3), dtype=bool))
-    with pytest.raises(RuntimeError, match="before"):
-        SequenceCrossEntropyLoss().backward()
-
-
-# -- clipping -----------------------------------------------------------------------------------
-def test_clip_grad_norm_scales_all_gradients_together():
-    layer = nn.RNN(2, 3, rng=0)
-    for k, g in enumerate(layer.grads.values()):
-        g[...] = k + 1
-    total = math.sqrt(sum(float((g**2).sum()) for g in layer.grads.values()))
-    assert nn.clip_grad_norm_(layer, 1e9) == pytest.approx(total)
-    assert nn.clip_grad_norm_(layer, 1.0) == pytest.approx(total)
-    after = math.sqrt(sum(float((g**2).sum()) for g in layer.grads.values()))
-    assert after == pytest.approx(1.0, rel=1e-5)
-    assert nn.clip_grad_norm_(layer, 1.0, norm_type=math.inf) == pytest.approx(
-        max(float(np.abs(g).max()) for g in layer.grads.values()))
-    with pytest.raises(ValueError, match="max_norm"):
-        nn.clip_grad_norm_(layer, 0)
-    with pytest.raises(TypeError, match="Module"):
-        nn.clip_grad_norm_([np.ones(3)], 1.0)
-
-
-# -- data -----------------------------------------------------------------------------------------
-def test_sequence_generators():
-    tokens, y = make_delayed_recall(50, lag=7, n_symbols=3, n_distractors=2, rng=0)
-    assert tokens.shape == (50, 8) and np.array_equal(tokens[:, 0], y)
-    assert tokens[:, 1:].min() >= 3 and tokens[:, 1:].max() <= 4 and y.max() <= 2
-    np.testing.assert_array_equal(make_delayed_recall(5, 3, rng=1)[0],
-                                  make_delayed_recall(5, 3, rng=1)[0])
-    X, y = make_adding_problem(40, 10, rng=0)
-    assert X.shape == (40, 10, 2) and y.shape == (40, 1)
-    assert np.all(X[:, :, 1].sum(axis=1) == 2)
-    assert np.all(X[:, :5, 1].sum(axis=1) == 1)
-    np.testing.assert_allclose((X[:, :, 0] * X[:, :, 1]).sum(axis=1), y[:, 0])
-    X, y = make_noisy_sine(4, 20, noise=0.0, rng=0)
-    np.testing.assert_array_equal(X[:, 1:], y[:, :-1])
-    with pytest.raises(ValueError, match="lag"):
-        make_delayed_recall(5, lag=0)
-
-
-def test_sonnets_and_vocabulary():
-    text = load_sonnets()
-    assert len(text) == 12529 and text.startswith("SHAKESPEARE'S SONNETS")
-    vocab = CharVocabulary(text)
-    ids = vocab.encode("Shall I compare thee")
-    assert vocab.decode(ids) == "Shall I compare thee"
-    with pytest.raises(ValueError, match="not in the vocabulary"):
-        vocab.encode("Z@")
-    with pytest.raises(ValueError, match="corrupt"):
-        load_sonnets(sha256="0" * 64)
-
-
-# -- composite models -------------------------------------------------------------------------
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_sequence_models_gradcheck_and_sampling(cell):
-    from scratchdl.models import CharLanguageModel, SequenceClassifier
-
-    tokens = np.random.default_rng(0).integers(0, 5, (3, 4))
-    classifier = SequenceClassifier(cell, 5, 3, 4, 2, rng=0)
-    assert classifier(tokens).shape == (3, 2)
-    assert gradcheck(classifier, tokens).passed()
-    lm = CharLanguageModel(cell, 5, 3, 4, rng=0)
-    assert lm(tokens).shape == (3, 4, 5)
-    assert gradcheck(lm, tokens).passed()
-    first = lm.sample(np.array([1, 2]), 8, temperature=0.7, rng=3)
-    assert first.shape == (8,) and first.max() < 5
-    np.testing.assert_array_equal(first, lm.sample(np.array([1, 2]), 8, temperature=0.7, rng=3))
-    with pytest.raises(ValueError, match="temperature"):
-        lm.sample(np.array([1]), 3, temperature=0)
-    with pytest.raises(ValueError, match="cell must be one of"):
-        SequenceClassifier("transformer", 5, 3, 4, 2)
