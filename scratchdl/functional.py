@@ -282,7 +282,8 @@ def gelu_tanh(x):
     array, same shape and dtype as ``x``.
     """
     x = _check(x)
-    u = _SQRT_2_OVER_PI * (x + _KAPPA * x**3)
+    # x * x * x rather than x**3: NumPy's float32 power is about 10 times slower
+    u = _SQRT_2_OVER_PI * (x + _KAPPA * (x * x * x))
     return 0.5 * x * (1 + np.tanh(u))
 
 
@@ -302,9 +303,10 @@ def gelu_tanh_grad(x):
     array, same shape and dtype as ``x``.
     """
     x = _check(x)
-    t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x**3))
-    du_dx = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x**2)
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * du_dx
+    x2 = x * x  # products rather than powers: NumPy's float32 power is slow
+    t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x2 * x))
+    du_dx = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x2)
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du_dx
 
 
 # -- sliding windows: the im2col trick behind convolution and pooling ---------------------

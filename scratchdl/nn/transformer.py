@@ -60,10 +60,10 @@ class _TransformerLayer(Module):
                                        integer=True, owner=owner)
         self.dim_feedforward = dim_feedforward
         p = check_number(dropout, "dropout", low=0, high=1, high_inclusive=False, owner=owner)
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"{owner}: activation must be 'relu' or 'gelu', got "
-                             f"{activation!r}")
-        self.activation_name = activation
+        if not (isinstance(activation, Module) or activation in _ACTIVATIONS):
+            raise ValueError(f"{owner}: activation must be 'relu', 'gelu' or an activation "
+                             f"Module such as GELU(approximate='tanh'), got {activation!r}")
+        self.activation_name = activation if isinstance(activation, str) else repr(activation)
         eps = check_number(layer_norm_eps, "layer_norm_eps", low=0, low_inclusive=False,
                            owner=owner)
         self.batch_first = bool(batch_first)
@@ -79,7 +79,8 @@ class _TransformerLayer(Module):
             setattr(self, f"norm{i}", LayerNorm(d_model, eps=eps, bias=bias, dtype=dtype))
         for i in range(1, self.n_norms + 1):
             setattr(self, f"dropout{i}", Dropout(p, rng=rng))
-        self.activation = _ACTIVATIONS[activation]()
+        self.activation = (activation if isinstance(activation, Module)
+                           else _ACTIVATIONS[activation]())
 
     def extra_repr(self):
         text = f"d_model={self.d_model}, nhead={self.nhead}, dim_feedforward=" \
@@ -128,7 +129,8 @@ class TransformerEncoderLayer(_TransformerLayer):
     ----------
     d_model, nhead, dim_feedforward=2048, dropout=0.1, activation='relu',
     layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True
-        As in ``torch.nn.TransformerEncoderLayer``; children ``self_attn``, ``linear1``,
+        As in ``torch.nn.TransformerEncoderLayer`` (``activation`` may also be an
+        activation Module, as torch accepts a callable); children ``self_attn``, ``linear1``,
         ``linear2``, ``norm1``, ``norm2`` carry PyTorch's parameter names, so a PyTorch
         ``state_dict`` loads unchanged.
     rng, dtype
