@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numbers
 
-
 from scratchdl import nn
 from scratchdl._validation import check_number, check_rng
 from scratchdl.functional import sigmoid
