@@ -5,20 +5,22 @@
 * bundled with the package: :func:`load_digits` (8x8 handwritten digits)
 * preparing data: :func:`train_test_split`, :class:`StandardScaler`, :func:`one_hot`
 * sequences: :func:`make_delayed_recall`, :func:`make_adding_problem`,
-  :func:`make_noisy_sine`, :func:`load_sonnets` (public-domain text), :class:`CharVocabulary`
-* text: :func:`load_tiny_shakespeare` (nanoGPT's character-level data, its split)
+  :func:`make_noisy_sine`, :class:`CharVocabulary`
+* text: :func:`load_tiny_shakespeare` (nanoGPT's character-level data, its split), the
+  text of the character-level language models of chapters 05, 06 and 11
+* mode-collapse benchmarks: :func:`make_ring_of_gaussians`, :func:`make_grid_of_gaussians`
 * images and signals: :func:`make_mnist1d` (generated), :func:`load_mnist` (opt-in download)
 * batching: :func:`iterate_minibatches`
 """
 
 from scratchdl.data.batching import iterate_minibatches
 from scratchdl.data.digits import load_digits
+from scratchdl.data.mixtures import make_grid_of_gaussians, make_ring_of_gaussians
 from scratchdl.data.mnist import load_mnist
 from scratchdl.data.mnist1d import make_mnist1d
 from scratchdl.data.preprocessing import StandardScaler, one_hot, train_test_split
 from scratchdl.data.sequences import (
     CharVocabulary,
-    load_sonnets,
     make_adding_problem,
     make_delayed_recall,
     make_noisy_sine,
@@ -28,7 +30,6 @@ from scratchdl.data.text import load_tiny_shakespeare
 
 __all__ = [
     "CharVocabulary",
-    "load_sonnets",
     "make_adding_problem",
     "make_delayed_recall",
     "make_noisy_sine",
@@ -45,4 +46,6 @@ __all__ = [
     "train_test_split",
     "load_mnist",
     "make_mnist1d",
+    "make_grid_of_gaussians",
+    "make_ring_of_gaussians",
 ]
