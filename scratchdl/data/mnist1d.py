@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchdl._validation import check_number
+from scratchdl._validation import check_allocation, check_number
 
 # The ten 12-point templates of the paper (its figure 1), before normalization.
 _TEMPLATES = np.array([
@@ -131,9 +131,29 @@ def make_mnist1d(num_samples=5000, *, train_split=0.8, template_len=12, padding=
     check_number(train_split, "train_split", low=0, high=1, low_inclusive=False,
                  high_inclusive=False, owner=owner)
     check_number(seed, "seed", low=0, integer=True, owner=owner)
-    if len(padding) != 2 or not 0 <= padding[0] <= padding[1]:
+    if not isinstance(padding, (tuple, list)) or len(padding) != 2:
+        raise TypeError(f"{owner}: padding must be a pair (low, high), got {padding!r}")
+    for value in padding:
+        check_number(value, "padding", low=0, integer=True, owner=owner)
+    if not padding[0] <= padding[1]:
         raise ValueError(f"{owner}: padding must be (low, high) with 0 <= low <= high, "
                          f"got {padding!r}")
+    template_len = check_number(template_len, "template_len", low=1, integer=True, owner=owner)
+    final_seq_length = check_number(final_seq_length, "final_seq_length", low=2, integer=True,
+                                    owner=owner)
+    max_translation = check_number(max_translation, "max_translation", low=1, integer=True,
+                                   owner=owner)
+    # 1 + c (u - 1/2) scales the amplitude; c >= 2 could flip or zero the signal.
+    scale_coeff = check_number(scale_coeff, "scale_coeff", low=0, high=2, high_inclusive=False,
+                               owner=owner)
+    for name, value in (("corr_noise_scale", corr_noise_scale),
+                        ("iid_noise_scale", iid_noise_scale), ("shear_scale", shear_scale)):
+        check_number(value, name, low=0, owner=owner)
+    split = int((num_samples // 10) * 10 * train_split)
+    if not 0 < split < (num_samples // 10) * 10:
+        raise ValueError(f"{owner}: train_split={train_split} leaves the training or the test "
+                         f"set empty with num_samples={num_samples}")
+    check_allocation((num_samples, template_len + padding[1]), owner=owner, what="the signals")
     rs = np.random.RandomState(seed)
     templates, _ = mnist1d_templates()
     per_class = num_samples // len(templates)

@@ -12,7 +12,12 @@ import numbers
 
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_int_labels, check_rng
+from scratchdl._validation import (
+    check_allocation,
+    check_float_array,
+    check_int_labels,
+    check_rng,
+)
 
 
 def train_test_split(*arrays, test_size=0.25, rng=None, stratify=None):
@@ -190,6 +195,7 @@ def one_hot(y, n_classes=None, *, dtype=np.float64):
             n_classes < 1):
         raise ValueError(f"one_hot: n_classes must be a positive integer, got {n_classes!r}")
     check_int_labels(y, "y", n_classes=n_classes, owner="one_hot")
+    check_allocation((len(y), n_classes), dtype, owner="one_hot", what="the encoding")
     encoded = np.zeros((len(y), n_classes), dtype=dtype)
     encoded[np.arange(len(y)), y] = 1
     return encoded

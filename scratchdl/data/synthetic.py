@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratchdl._validation import check_number, check_rng
+from scratchdl._validation import check_allocation, check_number, check_rng
 
 
 def _finish(X, y, *, noise, shuffle, rng):
@@ -53,6 +53,7 @@ def make_moons(n_samples=100, *, noise=0.0, shuffle=True, rng=None):
         0 for the upper moon, 1 for the lower one.
     """
     n_samples = check_number(n_samples, "n_samples", low=2, integer=True, owner="make_moons")
+    check_allocation((n_samples, 2), owner="make_moons", what="X")
     noise = check_number(noise, "noise", low=0, owner="make_moons")
     rng = check_rng(rng)
     n_outer = n_samples // 2
@@ -88,6 +89,7 @@ def make_circles(n_samples=100, *, noise=0.0, factor=0.8, shuffle=True, rng=None
         0 for the outer circle, 1 for the inner one.
     """
     n_samples = check_number(n_samples, "n_samples", low=2, integer=True, owner="make_circles")
+    check_allocation((n_samples, 2), owner="make_circles", what="X")
     noise = check_number(noise, "noise", low=0, owner="make_circles")
     factor = check_number(factor, "factor", low=0, high=1, high_inclusive=False,
                           owner="make_circles")
@@ -134,6 +136,7 @@ def make_spirals(n_samples=300, *, n_classes=3, noise=0.0, turns=1.0, shuffle=Tr
     n_classes = check_number(n_classes, "n_classes", low=2, integer=True, owner="make_spirals")
     n_samples = check_number(n_samples, "n_samples", low=n_classes, integer=True,
                              owner="make_spirals")
+    check_allocation((n_samples, 2), owner="make_spirals", what="X")
     noise = check_number(noise, "noise", low=0, owner="make_spirals")
     turns = check_number(turns, "turns", low=0, low_inclusive=False, owner="make_spirals")
     rng = check_rng(rng)
@@ -188,11 +191,22 @@ def make_blobs(n_samples=100, *, centers=3, n_features=2, cluster_std=1.0,
     else:
         n_centers = check_number(centers, "centers", low=1, integer=True, owner=owner)
         n_features = check_number(n_features, "n_features", low=1, integer=True, owner=owner)
+        if not isinstance(center_box, (tuple, list)) or len(center_box) != 2:
+            raise TypeError(f"{owner}: center_box must be a pair (low, high), "
+                            f"got {center_box!r}")
         low, high = (check_number(v, "center_box", owner=owner) for v in center_box)
         if not low < high:
             raise ValueError(f"{owner}: center_box must be (low, high) with low < high, "
                              f"got {center_box!r}")
-    stds = np.asarray(cluster_std, dtype=np.float64)
+    if n_samples < n_centers:
+        raise ValueError(f"{owner}: n_samples={n_samples} cannot give each of the "
+                         f"{n_centers} clusters a point; pass n_samples >= {n_centers}")
+    check_allocation((n_samples, n_features), owner=owner, what="X")
+    try:
+        stds = np.asarray(cluster_std, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: cluster_std must be a number or one number per centre, "
+                        f"got {cluster_std!r}") from None
     if stds.shape not in ((), (n_centers,)):
         raise ValueError(f"{owner}: cluster_std must be a number or one value per centre "
                          f"(shape ({n_centers},)), got shape {stds.shape}")
@@ -237,6 +251,7 @@ def make_xor(n_samples=200, *, noise=0.0, rng=None):
     y : (n_samples,) int64 array
     """
     n_samples = check_number(n_samples, "n_samples", low=1, integer=True, owner="make_xor")
+    check_allocation((n_samples, 2), owner="make_xor", what="X")
     noise = check_number(noise, "noise", low=0, owner="make_xor")
     rng = check_rng(rng)
     X = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
