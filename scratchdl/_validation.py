@@ -127,12 +127,12 @@ def check_number(
     return int(value) if integer else float(value)
 
 
-#: The most array elements any one call may allocate: 2**31, i.e. 16 GiB of float64 and
-#: more than the machines the book runs on hold. A size past it is almost surely a typo
-#: (``10**6`` for ``10**3``) or an unchecked value, so it is refused with a clear message
-#: before NumPy tries, instead of a ``MemoryError`` after minutes of swapping or the
-#: process being killed.
-MAX_ELEMENTS = 2**31
+#: The most elements any one array that an argument sizes may have: 2**30, i.e. 8 GiB of
+#: float64, more than the machines the book is built on can spare and some 20 times the
+#: largest array any chapter makes. A size past it is almost surely a typo (``10**6`` for
+#: ``10**3``) or an unchecked value, so it is refused with a clear message before NumPy
+#: tries, instead of a ``MemoryError`` or the process being killed for memory.
+MAX_ELEMENTS = 2**30
 
 
 def check_allocation(shape, dtype=np.float64, *, owner: str = "", what: str = "array") -> None:

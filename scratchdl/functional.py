@@ -44,8 +44,16 @@ __all__ = [
 ]
 
 
-def _check(x, name="x"):
-    return check_float_array(x, name, allow_nonfinite=True)
+def _check(x, owner):
+    # NaN and inf pass through, as in NumPy: these are the maths, the layers check inputs.
+    return check_float_array(x, "x", allow_nonfinite=True, owner=owner)
+
+
+def _check_axis(x, axis, owner):
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{owner}: axis {axis} is out of range for x of shape {x.shape}")
 
 
 def _shift(x, axis):
@@ -78,7 +86,8 @@ def logsumexp(x, axis=-1, keepdims=False):
     array
         ``x``'s shape without ``axis`` (or with length 1 there if ``keepdims``).
     """
-    x = _check(x)
+    x = _check(x, "logsumexp")
+    _check_axis(x, axis, "logsumexp")
     m = _shift(x, axis)
     with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf is the answer
         out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
@@ -100,7 +109,8 @@ def softmax(x, axis=-1):
     (..., C) array of probabilities, same shape and dtype as ``x``. A slice whose logits
     are all ``-inf`` gives NaN, as in PyTorch.
     """
-    x = _check(x)
+    x = _check(x, "softmax")
+    _check_axis(x, axis, "softmax")
     e = np.exp(x - _shift(x, axis))
     with np.errstate(invalid="ignore"):  # an all -inf slice gives 0/0 = nan, as in PyTorch
         return e / np.sum(e, axis=axis, keepdims=True)
@@ -123,7 +133,8 @@ def log_softmax(x, axis=-1):
     -------
     (..., C) array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "log_softmax")
+    _check_axis(x, axis, "log_softmax")
     # Subtract the maximum before anything else: (x - m) is exact for the largest logits,
     # whereas x - logsumexp(x) would round logsumexp to the spacing of floats near x.
     shifted = x - _shift(x, axis)
@@ -151,7 +162,7 @@ def sigmoid(x):
     -------
     array of values in [0, 1], same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "sigmoid")
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
@@ -167,7 +178,7 @@ def softplus(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "softplus")
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
@@ -190,7 +201,7 @@ def erf(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "erf")
     return np.asarray(_erf_elementwise(x), dtype=x.dtype)
 
 
@@ -210,7 +221,7 @@ def normal_cdf(x):
     -------
     array of values in [0, 1], same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "normal_cdf")
     return 0.5 * np.asarray(_erfc_elementwise(-x / math.sqrt(2)), dtype=x.dtype)
 
 
@@ -225,7 +236,7 @@ def normal_pdf(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "normal_pdf")
     return np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
 
 
@@ -243,7 +254,7 @@ def gelu(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "gelu")
     return x * normal_cdf(x)
 
 
@@ -258,7 +269,7 @@ def gelu_grad(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "gelu_grad")
     return normal_cdf(x) + x * normal_pdf(x)
 
 
@@ -281,7 +292,7 @@ def gelu_tanh(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "gelu_tanh")
     # x * x * x rather than x**3: NumPy's float32 power is about 10 times slower
     u = _SQRT_2_OVER_PI * (x + _KAPPA * (x * x * x))
     return 0.5 * x * (1 + np.tanh(u))
@@ -302,7 +313,7 @@ def gelu_tanh_grad(x):
     -------
     array, same shape and dtype as ``x``.
     """
-    x = _check(x)
+    x = _check(x, "gelu_tanh_grad")
     x2 = x * x  # products rather than powers: NumPy's float32 power is slow
     t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x2 * x))
     du_dx = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x2)

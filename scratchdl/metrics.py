@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from scratchdl._validation import check_allocation
+
 
 def _check_labels(y_true, y_pred, owner: str):
     """Check two 1-D integer (or boolean) label arrays of the same length."""
@@ -81,6 +83,8 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
             raise ValueError(f"confusion_matrix: labels must lie in [0, {n_classes}), got "
                              f"a label {high}")
         n_classes = int(n_classes)
+    check_allocation((n_classes, n_classes), np.int64, owner="confusion_matrix",
+                     what="the matrix")
     # Each (true, predicted) pair gets its own bin: index = true * C + predicted.
     counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes).astype(np.int64)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_rng
+from scratchdl._validation import check_allocation, check_rng
 from scratchdl.functional import col2im, conv_output_size, im2col
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input
 from scratchdl.nn.module import Module
@@ -37,10 +37,11 @@ class _ConvNd(Module):
         self.padding = as_tuple(padding, nd, "padding", owner, 0)
         self.dilation = as_tuple(dilation, nd, "dilation", owner, 1)
         dtype = check_dtype(dtype, owner)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        check_allocation(shape, dtype, owner=owner, what="weight")
         rng = check_rng(rng)
-        # PyTorch's default (kaiming_uniform_ with a = sqrt(5)) is U(-b, b) with
-        # b = 1 / sqrt(fan_in), fan_in = C_in * prod(kernel_size); the bias uses the same b.
-        bound = 1 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
+        # PyTorch's default: U(-b, b) for weight and bias, fan_in = C_in * prod(kernel_size).
+        bound = init.default_bound(self.in_channels * math.prod(self.kernel_size))
         weight = np.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype)
         self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
         if bias:

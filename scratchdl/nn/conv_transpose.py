@@ -105,7 +105,10 @@ class ConvTranspose2d(Module):
             raise TypeError(f"{owner}: bias must be True or False, got {bias!r}")
         dtype = check_dtype(dtype, owner)
         rng = check_rng(rng)
-        bound = 1 / math.sqrt(self.out_channels * math.prod(self.kernel_size))
+        check_allocation((self.in_channels, self.out_channels, *self.kernel_size), dtype,
+                         owner=owner, what="weight")
+        # PyTorch's default; the weight (C_in, C_out, *k) has fan_in = C_out * prod(k).
+        bound = init.default_bound(self.out_channels * math.prod(self.kernel_size))
         weight = np.empty((self.in_channels, self.out_channels, *self.kernel_size), dtype)
         self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
         if bias:
