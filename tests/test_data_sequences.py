@@ -1,4 +1,4 @@
-"""scratchdl.data.sequences: the sequence tasks, the bundled sonnets and CharVocabulary."""
+"""scratchdl.data.sequences: the sequence tasks, and CharVocabulary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from scratchdl.data import (
     CharVocabulary,
-    load_sonnets,
     make_adding_problem,
     make_delayed_recall,
     make_noisy_sine,
@@ -32,13 +31,16 @@ def test_sequence_generators():
         make_delayed_recall(5, lag=0)
 
 
-def test_sonnets_and_vocabulary():
-    text = load_sonnets()
-    assert len(text) == 12529 and text.startswith("SHAKESPEARE'S SONNETS")
+def test_vocabulary_round_trip_and_bad_ids():
+    text = "Shall I compare thee to a summer's day?\n"
     vocab = CharVocabulary(text)
+    assert len(vocab) == len(set(text)) and vocab.chars == sorted(set(text))
     ids = vocab.encode("Shall I compare thee")
-    assert vocab.decode(ids) == "Shall I compare thee"
+    assert ids.dtype == np.int64 and vocab.decode(ids) == "Shall I compare thee"
     with pytest.raises(ValueError, match="not in the vocabulary"):
         vocab.encode("Z@")
-    with pytest.raises(ValueError, match="corrupt"):
-        load_sonnets(sha256="0" * 64)
+    for bad in ([-1], [1.7], [len(vocab)], [True]):
+        with pytest.raises(ValueError, match=r"CharVocabulary\.decode"):
+            vocab.decode(bad)
+    with pytest.raises(TypeError, match="CharVocabulary"):
+        CharVocabulary(["a", "b"])

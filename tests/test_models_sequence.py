@@ -28,3 +28,48 @@ def test_sequence_models_gradcheck_and_sampling(cell):
         lm.sample(np.array([1]), 3, temperature=0)
     with pytest.raises(ValueError, match="cell must be one of"):
         SequenceClassifier("transformer", 5, 3, 4, 2)
+
+
+# -- the character-model recipe shared by chapters 06 and 11 ------------------------------------
+def test_char_lm_loss_is_the_mean_over_every_scored_character():
+    from scratchdl.functional import log_softmax
+    from scratchdl.models.sequence import CharLanguageModel, char_lm_loss
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 5, 23)
+    lm = CharLanguageModel("lstm", 5, 3, 4, rng=0)
+    context = 4  # 5 windows of 4 predictions; the last two ids are not scored
+    expected = []
+    for start in range(0, 20, context):
+        logp = log_softmax(lm.forward(ids[None, start:start + context]), axis=-1)[0]
+        expected += [-logp[t, ids[start + t + 1]] for t in range(context)]
+    got = char_lm_loss(lm, ids, context=context, batch_size=2)  # batches of 2, 2 and 1
+    np.testing.assert_allclose(got, np.mean(expected), rtol=1e-12)
+
+
+def test_train_char_lm_learns_a_repeating_text_and_checks_its_arguments():
+    from scratchdl.models.sequence import CharLanguageModel, char_lm_loss, train_char_lm
+
+    ids = np.tile(np.arange(4), 50)  # 0 1 2 3 0 1 2 3 ...: each next id is determined
+    lm = CharLanguageModel("gru", 4, 4, 8, rng=0)
+    before = char_lm_loss(lm, ids, context=8)
+    losses = train_char_lm(lm, ids, steps=60, batch_size=8, context=8, lr=3e-2, rng=1)
+    assert losses.shape == (60,) and np.isclose(before, np.log(4), atol=0.2)
+    assert char_lm_loss(lm, ids, context=8) < 0.1 * before
+    with pytest.raises(ValueError, match="train_char_lm: ids"):
+        train_char_lm(lm, ids.astype(float), steps=1, batch_size=1, context=4)
+    with pytest.raises(ValueError, match="at least 9"):
+        train_char_lm(lm, ids[:8], steps=1, batch_size=1, context=8)
+    with pytest.raises(ValueError, match="steps"):
+        train_char_lm(lm, ids, steps=0, batch_size=1, context=4)
+
+
+def test_shakespeare_lstm_follows_the_recipe():
+    from scratchdl.models.sequence import SHAKESPEARE_LSTM, shakespeare_lstm
+
+    lm = shakespeare_lstm(65, rng=0)
+    hidden, emb = SHAKESPEARE_LSTM["hidden_size"], SHAKESPEARE_LSTM["embedding_dim"]
+    assert lm.rnn.hidden_size == hidden and lm.embedding.embedding_dim == emb
+    assert np.all(lm.rnn.bias_ih_l0[hidden:2 * hidden] == SHAKESPEARE_LSTM["forget_bias"])
+    assert lm.rnn.bias_ih_l0.dtype == np.float32
+    assert lm.num_parameters() == 4 * hidden * (emb + hidden + 2) + 65 * emb + hidden * 65 + 65

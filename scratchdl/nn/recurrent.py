@@ -13,15 +13,16 @@ for GRU in the order r, z, n), :math:`H` is ``hidden_size`` and :math:`D_0` is
 Inputs are **batch-first**, ``x`` of shape (N, T, D) (PyTorch's ``batch_first=True``);
 states are (num_layers, N, H), as in PyTorch. ``forward`` returns ``(output, h_n)``
 (``(output, (h_n, c_n))`` for the LSTM) and ``backward(dout, dh_n)`` returns
-:math:`dL/dx`; the gradient with respect to the initial state is left in ``dh0`` (and
-``dc0``), which is what truncated backpropagation through time passes on to the previous
-chunk.
+:math:`d\mathcal{L}/d\mathbf{x}`; the gradient with respect to the initial state is left in
+``dh0`` (and ``dc0``), which is what truncated backpropagation through time passes on to
+the previous chunk.
 
 Speed comes from doing every matrix product that does not depend on the previous step
 outside the loop over time: the input projection of all T steps is one matmul in forward,
-and the weight gradients are one matmul each in backward. Only :math:`h_{t-1} W_{hh}^\top`
-(and its transpose in backward) stays inside the loop. Internally arrays are time-major,
-(T, N, ·), so that each step reads one contiguous block.
+and the weight gradients are one matmul each in backward. Only
+:math:`\mathbf{h}_{t-1} \mathbf{W}_{hh}^\top` (and its transpose in backward) stays inside
+the loop. Internally arrays are time-major, (T, N, ·), so that each step reads one
+contiguous block.
 """
 
 from __future__ import annotations
@@ -32,27 +33,32 @@ import numpy as np
 
 from scratchdl import init
 from scratchdl._validation import check_float_array, check_number, check_rng
+from scratchdl.functional import sigmoid
 from scratchdl.nn._checks import check_dtype, describe
 from scratchdl.nn.module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
 
 
-def _sigmoid(x):
-    # sigma(x) = (1 + tanh(x / 2)) / 2 exactly; tanh never overflows, so this is stable for
-    # any x and, unlike a two-branch formula, costs one vectorized call.
-    return 0.5 * np.tanh(0.5 * x) + 0.5
-
-
 class RNNBase(Module):
     """The parameters, checks and layer loop shared by :class:`RNN`, :class:`LSTM`, :class:`GRU`.
 
-    Subclasses set ``gates`` and ``n_states`` (1 for h, 2 for the LSTM's h and c) and
-    implement ``_scan`` (one layer forward over all time steps) and ``_scan_backward``.
+    A subclass sets ``gates`` (blocks of ``hidden_size`` rows in each weight) and
+    ``states`` (the names of its recurrent states: ``("h",)``, or ``("h", "c")`` for the
+    LSTM), and implements one layer over all time steps:
+
+    * ``_scan(x_proj, *initial_states, w_hh, b_hh)`` returns the per-step states,
+      time-major, in the order of ``states``, followed by whatever else its backward pass
+      needs (a single array when that is all);
+    * ``_scan_backward(dh_out, *final_state_grads, *scan_outputs, w_hh)`` returns
+      :math:`\\boldsymbol{\\delta}_t`, the gradient with respect to the pre-activations of
+      every step, then the gradients with respect to the initial states. The GRU, whose
+      reset gate scales the state projection, returns the pair
+      ``(delta_x, delta_h)`` in place of ``delta``.
     """
 
     gates = 1
-    n_states = 1
+    states = ("h",)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, *, rng=None,
                  dtype=np.float64):
@@ -77,16 +83,25 @@ class RNNBase(Module):
             for name, shape in shapes.items():
                 value = init.uniform_(np.empty(shape, dtype=dtype), -bound, bound, rng=rng)
                 self.register_parameter(name, value)
-        self.cache = None  # per layer: (input, scan cache), set by forward
-        self.dh0 = None  # dL/dh_0, (num_layers, N, H), set by backward
+        self.cache = None  # per layer: (input, initial states, scan outputs), set by forward
+        for name in self.states:
+            setattr(self, f"d{name}0", None)  # dL/dh_0 (and dL/dc_0), set by backward
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity!r}"
         return text + ("" if self.bias else ", bias=False")
 
     # -- checks -----------------------------------------------------------------------------
+    def _state_name(self, k, grad=False):
+        """How messages call state ``k``: ``hx`` / ``hx[1] (c_0)``, or ``dh_n`` / ``dc_n``."""
+        if grad:
+            return f"d{self.states[k]}_n"
+        return "hx" if len(self.states) == 1 else f"hx[{k}] ({self.states[k]}_0)"
+
     def _check_x(self, x):
         owner = describe(self)
         dtype = self.params["weight_ih_l0"].dtype
@@ -108,7 +123,27 @@ class RNNBase(Module):
                              f"= {shape}, got {state.shape}")
         return state
 
-    def _layer_params(self, layer):
+    def _check_backward(self, dout, final_grads):
+        """Check ``backward``'s arguments against the last forward pass; read-only.
+
+        Returns dL/d(output) time-major, (T, N, H), and the final-state gradients with
+        None replaced by zeros.
+        """
+        owner = describe(self)
+        if self.cache is None:
+            raise RuntimeError(f"{owner}: backward() called before forward(); run forward first")
+        top_hs = self.cache[-1][2][0]
+        steps, n, _ = top_hs.shape
+        check_float_array(dout, "dout", dtype=top_hs.dtype, owner=owner)
+        if dout.shape != (n, steps, self.hidden_size):
+            raise ValueError(f"{owner}: dout must have the output's shape "
+                             f"{(n, steps, self.hidden_size)}, got {dout.shape}")
+        final_grads = [self._check_state(g, self._state_name(k, grad=True), n, top_hs.dtype)
+                       for k, g in enumerate(final_grads)]
+        return np.ascontiguousarray(dout.swapaxes(0, 1)), final_grads
+
+    def _weights(self, layer):
+        """``W_ih, W_hh, b_ih, b_hh`` of one layer (zero biases when ``bias=False``)."""
         p = self.params
         zeros = np.zeros(self.gates * self.hidden_size, dtype=p["weight_ih_l0"].dtype)
         return (p[f"weight_ih_l{layer}"], p[f"weight_hh_l{layer}"],
@@ -126,79 +161,65 @@ class RNNBase(Module):
         dx, (self.dh0,) = self._backward(dout, [dh_n])
         return dx
 
-    def _forward(self, x, states):
-        """Run every layer; ``states`` is a list of (num_layers, N, H) initial states."""
+    def _forward(self, x, initial_states):
+        """Run every layer; ``initial_states`` holds one (num_layers, N, H) array per state."""
         x = self._check_x(x)
         n, steps, _ = x.shape
-        states = [self._check_state(s, name, n, x.dtype)
-                  for s, name in zip(states, self._state_names(), strict=True)]
+        initial_states = [self._check_state(s, self._state_name(k), n, x.dtype)
+                          for k, s in enumerate(initial_states)]
         # Time-major inside: every step then reads one contiguous (N, .) block.
         inputs = np.ascontiguousarray(x.swapaxes(0, 1))
         caches, finals = [], []
         for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer_params(layer)
+            w_ih, w_hh, b_ih, b_hh = self._weights(layer)
             # The input projection of all T steps at once: one (T*N, D) @ (D, G*H) matmul.
-            xw = (inputs.reshape(steps * n, -1) @ w_ih.T + b_ih).reshape(steps, n, -1)
-            initial = tuple(s[layer] for s in states)
-            hs, final, scan_cache = self._scan(xw, initial, w_hh, b_hh)
-            caches.append((inputs, initial, hs, scan_cache))
-            finals.append(final)
-            inputs = hs
+            x_proj = (inputs.reshape(steps * n, -1) @ w_ih.T + b_ih).reshape(steps, n, -1)
+            initial = [s[layer] for s in initial_states]
+            out = self._scan(x_proj, *initial, w_hh, b_hh)
+            out = out if isinstance(out, tuple) else (out,)
+            caches.append((inputs, initial, out))
+            finals.append([per_step[-1] for per_step in out[:len(self.states)]])
+            inputs = out[0]  # this layer's states h_1..h_T are the next layer's inputs
         self.cache = caches
         output = inputs.swapaxes(0, 1)  # back to batch-first (a view)
-        final_states = tuple(np.stack([f[k] for f in finals]) for k in range(self.n_states))
-        return output, final_states
+        return output, tuple(np.stack(f) for f in zip(*finals, strict=True))
 
-    def _backward(self, dout, dstates_n):
-        """Backward through every layer, top first; returns dL/dx and dL/d(initial states).
+    def _backward(self, dout, final_grads):
+        """BPTT through every layer, top first; return dL/dx and dL/d(initial states).
 
-        ``dstates_n`` are the gradients arriving through the final states (None = zeros).
-        Parameter gradients are added into ``grads``.
+        ``final_grads`` are the gradients arriving through the final states (None =
+        zeros). The parameter gradients, eq. (bptt-params) of chapter 5, are added into
+        ``grads``: every step's term at once, one matrix product per weight.
         """
-        owner = describe(self)
-        if self.cache is None:
-            raise RuntimeError(f"{owner}: backward() called before forward(); run forward first")
-        last_hs = self.cache[-1][2]
-        steps, n, _ = last_hs.shape
-        check_float_array(dout, "dout", dtype=last_hs.dtype, owner=owner)
-        if dout.shape != (n, steps, self.hidden_size):
-            raise ValueError(f"{owner}: dout must have the output's shape "
-                             f"{(n, steps, self.hidden_size)}, got {dout.shape}")
-        dstates_n = [self._check_state(d, name, n, last_hs.dtype)
-                     for d, name in zip(dstates_n, self._dstate_names(), strict=True)]
-        dhs = np.ascontiguousarray(dout.swapaxes(0, 1))  # dL/dh_t from above, time-major
-        dstates_0 = [np.empty_like(d) for d in dstates_n]
+        dh_out, final_grads = self._check_backward(dout, final_grads)
+        initial_grads = [np.empty_like(g) for g in final_grads]
         for layer in reversed(range(self.num_layers)):
-            inputs, initial, hs, scan_cache = self.cache[layer]
-            w_ih, w_hh, _, _ = self._layer_params(layer)
-            dfinal = tuple(d[layer] for d in dstates_n)
-            # dxw = dL/d(x W_ih^T + b_ih) per step; dhw = dL/d(h_{t-1} W_hh^T + b_hh).
-            dxw, dhw, dinitial = self._scan_backward(dhs, dfinal, hs, initial, scan_cache, w_hh)
+            x, initial, out = self.cache[layer]  # x and the states h_t are (T, N, .)
+            w_ih, w_hh, _, _ = self._weights(layer)
+            delta, *dinitial = self._scan_backward(
+                dh_out, *(g[layer] for g in final_grads), *out, w_hh)
             for k, d in enumerate(dinitial):
-                dstates_0[k][layer] = d
-            rows = dxw.shape[-1]
-            h_prev = np.concatenate([initial[0][None], hs[:-1]]).reshape(-1, self.hidden_size)
-            # Shared weights: every step's contribution, summed by one matmul each.
-            self.grads[f"weight_ih_l{layer}"] += dxw.reshape(-1, rows).T @ inputs.reshape(
-                steps * n, -1)
-            self.grads[f"weight_hh_l{layer}"] += dhw.reshape(-1, rows).T @ h_prev
+                initial_grads[k][layer] = d
+            # delta_x = dL/d(x W_ih^T + b_ih), delta_h = dL/d(h W_hh^T + b_hh): the same
+            # array except in the GRU, whose reset gate scales the state projection.
+            delta_x, delta_h = delta if isinstance(delta, tuple) else (delta, delta)
+            h_prev = np.concatenate([initial[0][None], out[0][:-1]])  # h_0..h_{T-1}
+            rows = delta_x.shape[0] * delta_x.shape[1]  # T * N: every step of every sequence
+            self.grads[f"weight_ih_l{layer}"] += delta_x.reshape(rows, -1).T @ x.reshape(rows, -1)
+            self.grads[f"weight_hh_l{layer}"] += (delta_h.reshape(rows, -1).T
+                                                  @ h_prev.reshape(rows, -1))
             if self.bias:
-                self.grads[f"bias_ih_l{layer}"] += dxw.sum(axis=(0, 1))
-                self.grads[f"bias_hh_l{layer}"] += dhw.sum(axis=(0, 1))
-            dhs = (dxw.reshape(-1, rows) @ w_ih).reshape(steps, n, -1)  # dL/d(input)
-        return dhs.swapaxes(0, 1), dstates_0
-
-    def _state_names(self):
-        return ("hx",)
-
-    def _dstate_names(self):
-        return ("dh_n",)
+                self.grads[f"bias_ih_l{layer}"] += delta_x.sum(axis=(0, 1))
+                self.grads[f"bias_hh_l{layer}"] += delta_h.sum(axis=(0, 1))
+            dh_out = delta_x @ w_ih  # dL/dx_t: the layer below's output gradient
+        return dh_out.swapaxes(0, 1), initial_grads
 
 
 class RNN(RNNBase):
     r"""Elman recurrent network:
 
-    :math:`h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})`.
+    :math:`\mathbf{h}_t = \phi(\mathbf{W}_{ih}\mathbf{x}_t + \mathbf{b}_{ih}
+    + \mathbf{W}_{hh}\mathbf{h}_{t-1} + \mathbf{b}_{hh})`.
 
     Parameters
     ----------
@@ -217,10 +238,10 @@ class RNN(RNNBase):
 
     Attributes
     ----------
-    weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} : in ``params``
+    weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} : arrays (also in ``params``)
         Shapes (H, D or H), (H, H), (H,), (H,).
     dh0 : (num_layers, N, H) array
-        :math:`dL/dh_0`, set by ``backward``.
+        :math:`d\mathcal{L}/d\mathbf{h}_0`, set by ``backward``.
 
     Notes
     -----
@@ -233,50 +254,55 @@ class RNN(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  *, rng=None, dtype=np.float64):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(f"{type(self).__name__}: nonlinearity must be 'tanh' or 'relu', "
+                             f"got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, rng=rng, dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def extra_repr(self):
-        text = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            text += f", num_layers={self.num_layers}"
-        if self.nonlinearity != "tanh":
-            text += f", nonlinearity={self.nonlinearity!r}"
-        return text + ("" if self.bias else ", bias=False")
-
-    def _scan(self, xw, initial, w_hh, b_hh):
-        (h,) = initial
-        hs = np.empty_like(xw)
-        for t in range(xw.shape[0]):
-            a = xw[t] + h @ w_hh.T + b_hh  # pre-activation a_t
-            h = np.tanh(a) if self.nonlinearity == "tanh" else np.maximum(a, 0)
+    def _scan(self, x_proj, h0, w_hh, b_hh):
+        """h_1..h_T, (T, N, H), from x_proj[t] = W_ih x_t + b_ih (all t) and h_0."""
+        hs = np.empty_like(x_proj)
+        h = h0
+        for t in range(len(x_proj)):
+            a = x_proj[t] + h @ w_hh.T + b_hh  # a_t
+            h = np.tanh(a) if self.nonlinearity == "tanh" else np.maximum(a, 0)  # phi(a_t)
             hs[t] = h
-        return hs, (h,), None
+        return hs
 
-    def _scan_backward(self, dhs, dfinal, hs, initial, cache, w_hh):
-        (dh,) = dfinal  # dL/dh_T arriving from after the sequence (h_n's gradient)
-        da = np.empty_like(hs)
-        for t in reversed(range(hs.shape[0])):
-            dh = dh + dhs[t]  # total derivative: from the output at t and from step t + 1
+    def _scan_backward(self, dh_out, dh_T, hs, w_hh):
+        """delta_t = dL/da_t for every t, (T, N, H), and dL/dh_0, by BPTT from t = T down.
+
+        dh_out[t] is dl_t/dh_t, what the layer above sends; dh_T arrives through h_T.
+        """
+        delta = np.empty_like(hs)
+        dh = dh_T
+        for t in reversed(range(len(hs))):
+            dh = dh + dh_out[t]  # g_t: through l_t, plus through a_{t+1} (carried in dh)
             if self.nonlinearity == "tanh":
-                da[t] = dh * (1 - hs[t] ** 2)  # dL/da_t, through tanh' = 1 - h^2
+                delta[t] = dh * (1 - hs[t] ** 2)  # delta_t = g_t * phi'(a_t), tanh' = 1 - h^2
             else:
-                da[t] = dh * (hs[t] > 0)
-            dh = da[t] @ w_hh  # dL/dh_{t-1} through a_t's dependence on h_{t-1}
-        return da, da, (dh,)
+                delta[t] = dh * (hs[t] > 0)
+            dh = delta[t] @ w_hh  # delta_t W_hh: the part of g_{t-1} that comes through a_t
+        return delta, dh
 
 
 class LSTM(RNNBase):
     r"""Long short-term memory (Hochreiter and Schmidhuber, 1997), PyTorch's formulation.
 
-    With :math:`a_t = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}` split into
-    four blocks of :math:`H` in the order i, f, g, o:
+    With :math:`\mathbf{a}_t = \mathbf{W}_{ih}\mathbf{x}_t + \mathbf{b}_{ih}
+    + \mathbf{W}_{hh}\mathbf{h}_{t-1} + \mathbf{b}_{hh}` split into four blocks of
+    :math:`H` in the order i, f, g, o:
 
     .. math::
-        i_t = \sigma(a^i_t),\ f_t = \sigma(a^f_t),\ g_t = \tanh(a^g_t),\
-        o_t = \sigma(a^o_t),\qquad
-        c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t).
+        \mathbf{i}_t = \sigma(\mathbf{a}^i_t),\ \mathbf{f}_t = \sigma(\mathbf{a}^f_t),\
+        \tilde{\mathbf{c}}_t = \tanh(\mathbf{a}^g_t),\ \mathbf{o}_t = \sigma(\mathbf{a}^o_t),
+
+        \mathbf{c}_t = \mathbf{f}_t \odot \mathbf{c}_{t-1}
+        + \mathbf{i}_t \odot \tilde{\mathbf{c}}_t,\qquad
+        \mathbf{h}_t = \mathbf{o}_t \odot \tanh(\mathbf{c}_t).
+
+    The candidate :math:`\tilde{\mathbf{c}}_t` is PyTorch's "g" block (``c_tilde`` in the
+    code).
 
     Parameters
     ----------
@@ -286,7 +312,8 @@ class LSTM(RNNBase):
     Attributes
     ----------
     dh0, dc0 : (num_layers, N, H) arrays
-        :math:`dL/dh_0` and :math:`dL/dc_0`, set by ``backward``.
+        :math:`d\mathcal{L}/d\mathbf{h}_0` and :math:`d\mathcal{L}/d\mathbf{c}_0`, set by
+        ``backward``.
 
     Notes
     -----
@@ -296,7 +323,7 @@ class LSTM(RNNBase):
     """
 
     gates = 4
-    n_states = 2
+    states = ("h", "c")
 
     def forward(self, x, hx=None):
         """Return ``(output, (h_n, c_n))``: (N, T, H) and two (num_layers, N, H)."""
@@ -313,67 +340,67 @@ class LSTM(RNNBase):
         dx, (self.dh0, self.dc0) = self._backward(dout, [dh_n, dc_n])
         return dx
 
-    def _state_names(self):
-        return ("hx[0] (h_0)", "hx[1] (c_0)")
+    def _scan(self, x_proj, h0, c0, w_hh, b_hh):
+        """h_1..h_T, c_1..c_T and the gates of every step, from x_proj and (h_0, c_0).
 
-    def _dstate_names(self):
-        return ("dh_n", "dc_n")
-
-    def _scan(self, xw, initial, w_hh, b_hh):
-        h, c = initial
-        hidden = h.shape[-1]
-        steps = xw.shape[0]
-        gates = np.empty_like(xw)  # i, f, g, o after their nonlinearities
-        cs = np.empty((steps, *h.shape), dtype=h.dtype)
-        hs = np.empty_like(cs)
-        for t in range(steps):
-            a = xw[t] + h @ w_hh.T + b_hh
-            gate = gates[t]
-            gate[:, :2 * hidden] = _sigmoid(a[:, :2 * hidden])  # i, f
-            gate[:, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])  # g
-            gate[:, 3 * hidden:] = _sigmoid(a[:, 3 * hidden:])  # o
-            i, f, g, o = np.split(gate, 4, axis=1)
-            c = f * c + i * g
+        c_0 is returned too: the backward pass of step 1 needs it.
+        """
+        hidden = h0.shape[-1]
+        gates = np.empty_like(x_proj)  # i, f, c~, o of every step, after their nonlinearities
+        hs = np.empty((len(x_proj), *h0.shape), dtype=h0.dtype)
+        cs = np.empty_like(hs)
+        h, c = h0, c0
+        for t in range(len(x_proj)):
+            a = x_proj[t] + h @ w_hh.T + b_hh  # a_t = (a^i, a^f, a^g, a^o)
+            gates[t, :, :2 * hidden] = sigmoid(a[:, :2 * hidden])  # i_t, f_t
+            gates[t, :, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])  # c~_t
+            gates[t, :, 3 * hidden:] = sigmoid(a[:, 3 * hidden:])  # o_t
+            i, f, c_tilde, o = np.split(gates[t], 4, axis=1)
+            c = f * c + i * c_tilde
             h = o * np.tanh(c)
-            cs[t], hs[t] = c, h
-        return hs, (h, c), (gates, cs)
+            hs[t], cs[t] = h, c
+        return hs, cs, gates, c0
 
-    def _scan_backward(self, dhs, dfinal, hs, initial, cache, w_hh):
-        gates, cs = cache
-        dh, dc = dfinal
-        da = np.empty_like(gates)
-        c0 = initial[1]
-        for t in reversed(range(hs.shape[0])):
-            i, f, g, o = np.split(gates[t], 4, axis=1)
+    def _scan_backward(self, dh_out, dh_T, dc_T, hs, cs, gates, c0, w_hh):
+        """delta_t = dL/da_t for every t, (T, N, 4H), then dL/dh_0 and dL/dc_0."""
+        delta = np.empty_like(gates)
+        dh, dc = dh_T, dc_T
+        for t in reversed(range(len(hs))):
+            i, f, c_tilde, o = np.split(gates[t], 4, axis=1)
             tanh_c = np.tanh(cs[t])
             c_prev = cs[t - 1] if t > 0 else c0
-            dh = dh + dhs[t]
-            # c_t reaches the loss through h_t and, unchanged but for f_{t+1}, through c_{t+1}.
+            dh = dh + dh_out[t]  # g^h_t: through l_t, plus through a_{t+1} (carried in dh)
+            # g^c_t: through h_t, plus through c_{t+1} (carried in dc, already times f_{t+1})
             dc = dc + dh * o * (1 - tanh_c**2)
-            di, dg, df, do = dc * g, dc * i, dc * c_prev, dh * tanh_c
-            # Back through each gate's nonlinearity: sigma' = s (1 - s), tanh' = 1 - g^2.
-            da[t] = np.concatenate(
-                [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1)
+            di, df, dc_tilde, do = dc * c_tilde, dc * c_prev, dc * i, dh * tanh_c
+            # Back through each gate's nonlinearity: sigma' = s (1 - s), tanh' = 1 - c~^2.
+            delta[t] = np.concatenate([di * i * (1 - i), df * f * (1 - f),
+                                       dc_tilde * (1 - c_tilde**2), do * o * (1 - o)], axis=1)
             dc = dc * f  # the carousel: dL/dc_{t-1} picks up only a factor f_t
-            dh = da[t] @ w_hh
-        return da, da, (dh, dc)
+            dh = delta[t] @ w_hh  # the part of g^h_{t-1} that comes through a_t
+        return delta, dh, dc
 
 
 class GRU(RNNBase):
     r"""Gated recurrent unit (Cho et al., 2014), PyTorch's formulation.
 
-    With the input projections :math:`x_t W_{i\cdot}^\top + b_{i\cdot}` and the state
-    projections :math:`h_{t-1} W_{h\cdot}^\top + b_{h\cdot}` in the order r, z, n:
+    With the input projections :math:`\mathbf{W}_{i\cdot}\mathbf{x}_t + \mathbf{b}_{i\cdot}`
+    and the state projections :math:`\mathbf{W}_{h\cdot}\mathbf{h}_{t-1} + \mathbf{b}_{h\cdot}`
+    in the order r, z, n:
 
     .. math::
-        r_t = \sigma(x W_{ir}^\top + b_{ir} + h W_{hr}^\top + b_{hr}),\quad
-        z_t = \sigma(x W_{iz}^\top + b_{iz} + h W_{hz}^\top + b_{hz}),
+        \mathbf{r}_t = \sigma(\mathbf{W}_{ir}\mathbf{x}_t + \mathbf{b}_{ir}
+        + \mathbf{W}_{hr}\mathbf{h}_{t-1} + \mathbf{b}_{hr}),\quad
+        \mathbf{z}_t = \sigma(\mathbf{W}_{iz}\mathbf{x}_t + \mathbf{b}_{iz}
+        + \mathbf{W}_{hz}\mathbf{h}_{t-1} + \mathbf{b}_{hz}),
 
-        n_t = \tanh(x W_{in}^\top + b_{in} + r_t \odot (h W_{hn}^\top + b_{hn})),\quad
-        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1},
+        \mathbf{n}_t = \tanh(\mathbf{W}_{in}\mathbf{x}_t + \mathbf{b}_{in}
+        + \mathbf{r}_t \odot (\mathbf{W}_{hn}\mathbf{h}_{t-1} + \mathbf{b}_{hn})),\quad
+        \mathbf{h}_t = (1 - \mathbf{z}_t) \odot \mathbf{n}_t
+        + \mathbf{z}_t \odot \mathbf{h}_{t-1}.
 
-    with :math:`h = h_{t-1}`. Note that :math:`r_t` multiplies the state projection
-    *including* its bias :math:`b_{hn}`, as in PyTorch (and cuDNN).
+    Note that :math:`\mathbf{r}_t` multiplies the state projection *including* its bias
+    :math:`\mathbf{b}_{hn}`, as in PyTorch (and cuDNN).
 
     Parameters
     ----------
@@ -383,7 +410,7 @@ class GRU(RNNBase):
     Attributes
     ----------
     dh0 : (num_layers, N, H) array
-        :math:`dL/dh_0`, set by ``backward``.
+        :math:`d\mathcal{L}/d\mathbf{h}_0`, set by ``backward``.
 
     Notes
     -----
@@ -393,38 +420,38 @@ class GRU(RNNBase):
 
     gates = 3
 
-    def _scan(self, xw, initial, w_hh, b_hh):
-        (h,) = initial
-        hidden = h.shape[-1]
-        steps = xw.shape[0]
-        gates = np.empty_like(xw)  # r, z, n
-        hn = np.empty((steps, *h.shape), dtype=h.dtype)  # h W_hn^T + b_hn, needed for dr
-        hs = np.empty_like(hn)
-        for t in range(steps):
-            hw = h @ w_hh.T + b_hh
-            rz = _sigmoid(xw[t, :, :2 * hidden] + hw[:, :2 * hidden])
+    def _scan(self, x_proj, h0, w_hh, b_hh):
+        """h_1..h_T, the gates r, z, n of every step and W_hn h_{t-1} + b_hn (for dr); h_0."""
+        hidden = h0.shape[-1]
+        gates = np.empty_like(x_proj)  # r, z, n
+        hn_proj = np.empty((len(x_proj), *h0.shape), dtype=h0.dtype)
+        hs = np.empty_like(hn_proj)
+        h = h0
+        for t in range(len(x_proj)):
+            h_proj = h @ w_hh.T + b_hh
+            rz = sigmoid(x_proj[t, :, :2 * hidden] + h_proj[:, :2 * hidden])
             r, z = rz[:, :hidden], rz[:, hidden:]
-            n = np.tanh(xw[t, :, 2 * hidden:] + r * hw[:, 2 * hidden:])
+            n = np.tanh(x_proj[t, :, 2 * hidden:] + r * h_proj[:, 2 * hidden:])
             h = (1 - z) * n + z * h
             gates[t, :, :2 * hidden], gates[t, :, 2 * hidden:] = rz, n
-            hn[t], hs[t] = hw[:, 2 * hidden:], h
-        return hs, (h,), (gates, hn)
+            hn_proj[t], hs[t] = h_proj[:, 2 * hidden:], h
+        return hs, gates, hn_proj, h0
 
-    def _scan_backward(self, dhs, dfinal, hs, initial, cache, w_hh):
-        gates, hn = cache
-        (dh,) = dfinal
-        hidden = dh.shape[-1]
-        dxw, dhw = np.empty_like(gates), np.empty_like(gates)
-        for t in reversed(range(hs.shape[0])):
+    def _scan_backward(self, dh_out, dh_T, hs, gates, hn_proj, h0, w_hh):
+        """(delta_x, delta_h), the gradients of the input and state projections, and dL/dh_0."""
+        hidden = dh_T.shape[-1]
+        delta_x, delta_h = np.empty_like(gates), np.empty_like(gates)
+        dh = dh_T
+        for t in reversed(range(len(hs))):
             r, z, n = np.split(gates[t], 3, axis=1)
-            h_prev = hs[t - 1] if t > 0 else initial[0]
-            dh = dh + dhs[t]
+            h_prev = hs[t - 1] if t > 0 else h0
+            dh = dh + dh_out[t]
             dn_pre = dh * (1 - z) * (1 - n**2)  # dL/d(pre-activation of n)
             dz_pre = dh * (h_prev - n) * z * (1 - z)
-            dr_pre = dn_pre * hn[t] * r * (1 - r)
-            dxw[t, :, :hidden], dxw[t, :, hidden:2 * hidden] = dr_pre, dz_pre
-            dxw[t, :, 2 * hidden:] = dn_pre
-            dhw[t, :, :2 * hidden] = dxw[t, :, :2 * hidden]
-            dhw[t, :, 2 * hidden:] = dn_pre * r  # r scales the state projection of n
-            dh = dh * z + dhw[t] @ w_hh  # direct path through z, and through every gate
-        return dxw, dhw, (dh,)
+            dr_pre = dn_pre * hn_proj[t] * r * (1 - r)
+            delta_x[t, :, :hidden], delta_x[t, :, hidden:2 * hidden] = dr_pre, dz_pre
+            delta_x[t, :, 2 * hidden:] = dn_pre
+            delta_h[t, :, :2 * hidden] = delta_x[t, :, :2 * hidden]
+            delta_h[t, :, 2 * hidden:] = dn_pre * r  # r scales the state projection of n
+            dh = dh * z + delta_h[t] @ w_hh  # direct path through z, and through every gate
+        return (delta_x, delta_h), dh
