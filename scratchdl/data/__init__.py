@@ -10,11 +10,13 @@
   text of the character-level language models of chapters 05, 06 and 11
 * mode-collapse benchmarks: :func:`make_ring_of_gaussians`, :func:`make_grid_of_gaussians`
 * images and signals: :func:`make_mnist1d` (generated), :func:`load_mnist` (opt-in download)
+* graphs: :func:`load_cora` (citation graph, Planetoid split), :func:`load_karate_club`
 * batching: :func:`iterate_minibatches`
 """
 
 from scratchdl.data.batching import iterate_minibatches
 from scratchdl.data.digits import load_digits
+from scratchdl.data.graphs import load_cora, load_karate_club
 from scratchdl.data.mixtures import make_grid_of_gaussians, make_ring_of_gaussians
 from scratchdl.data.mnist import load_mnist
 from scratchdl.data.mnist1d import make_mnist1d
@@ -45,6 +47,8 @@ __all__ = [
     "one_hot",
     "train_test_split",
     "load_mnist",
+    "load_cora",
+    "load_karate_club",
     "make_mnist1d",
     "make_grid_of_gaussians",
     "make_ring_of_gaussians",
