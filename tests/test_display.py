@@ -122,3 +122,55 @@ def test_a_layer_method_as_a_chapter_shows_it():
     assert shown.name == "Linear.backward" and shown.path == "scratchdl/nn/linear.py"
     assert shown.code.startswith("def backward(self")
     assert "**`Linear.backward`** in `scratchdl/nn/linear.py`" in shown._repr_markdown_()
+
+
+# ---------------------------------------------------------- what the chapters display
+# Each chapter's show_source calls, pinned: the object each one displays and the line its
+# source must begin with, so a moved or renamed function cannot silently change what the
+# reader sees. No chapter selects lines by offset.
+CHAPTER_DISPLAYS = {
+    "02_som": {
+        "SOM._train_online": "def _train_online(self, X, weights, order, positions, sigmas,",
+        "neighborhood": 'def neighborhood(squared_distance, sigma, function="gaussian")',
+        "SOM._train_batch": "def _train_batch(self, X, weights, positions, sigmas, rates)",
+        "lloyd_step": "def lloyd_step(X, centers):",
+    },
+    "03_semi_supervised": {
+        "LabelPropagation._step": "def _step(self, T, F, Y0, labeled):",
+        "LabelPropagation._closed_form": "def _closed_form(self, T, Y0, labeled):",
+        "LabelSpreading._graph": "def _graph(self, X):",
+        "LabelSpreading._step": "def _step(self, S, F, Y0, labeled):",
+        "SelfTrainingClassifier._pseudo_label": "def _pseudo_label(self, model, X, target):",
+    },
+    "04_grnn": {
+        "pattern_layer": "def pattern_layer(X_query, X_train, sigma, exclude_self=False):",
+        "GRNN.predict": "def predict(self, X):",
+        "loo_squared_errors": "def loo_squared_errors(X, Y, held_out, sigmas):",
+    },
+}
+
+
+def shown_in(chapter: str) -> list[str]:
+    """The argument of every ``show_source(...)`` call in a chapter's code cells."""
+    import json
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "book" / f"{chapter}.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return re.findall(r"show_source\(([^)]*)\)", code)
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTER_DISPLAYS))
+def test_each_chapter_displays_whole_objects_where_it_expects(chapter):
+    import scratchdl.models as models
+    from scratchdl.models import grnn, kmeans, som
+
+    calls = shown_in(chapter)
+    assert not [call for call in calls if "lines=" in call], f"{chapter} shows line ranges"
+    assert sorted(calls) == sorted(CHAPTER_DISPLAYS[chapter]), chapter
+    namespace = {**vars(models), **vars(som), **vars(kmeans), **vars(grnn)}
+    for expression, first_line in CHAPTER_DISPLAYS[chapter].items():
+        obj = eval(expression, namespace)  # a dotted name from the table above
+        assert show_source(obj).code.startswith(first_line), expression

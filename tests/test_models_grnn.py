@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchdl.models import GRNN, PNN, loo_mse
-from scratchdl.models._estimator import NotFittedError
+from scratchdl.models.base import NotFittedError
 
 
 def data(n=60, d=2, seed=0):
@@ -126,21 +126,21 @@ def test_bad_input():
     with pytest.raises(ValueError, match="X must have 2 dimensions"):
         GRNN().fit(X[:, 0], y)
     for sigma in (0, -0.5):
-        with pytest.raises(ValueError, match=r"GRNN: sigma must be in \(0"):
+        with pytest.raises(ValueError, match=r"GRNN: sigma must be a real number in \(0"):
             GRNN(sigma=sigma).fit(X, y)
-        with pytest.raises(ValueError, match=r"PNN: sigma must be in \(0"):
+        with pytest.raises(ValueError, match=r"PNN: sigma must be a real number in \(0"):
             PNN(sigma=sigma).fit(X, (y > 0).astype(int))
-    with pytest.raises(TypeError, match="sigma must be a real number"):
+    with pytest.raises(ValueError, match="sigma must be a real number .* or one of .loo."):
         GRNN(sigma="auto").fit(X, y)
     with pytest.raises(ValueError, match="sigma_grid must hold positive"):
         GRNN(sigma="loo", sigma_grid=[0.1, -1.0]).fit(X, y)
-    with pytest.raises(ValueError, match="chunk_size must be in"):
+    with pytest.raises(ValueError, match="chunk_size must be an integer in"):
         GRNN(chunk_size=0).fit(X, y)
     with pytest.raises(ValueError, match=r"loo_mse: sigma must be in \(0"):
         loo_mse(X, y, [0.1, 0.0])
     with pytest.raises(TypeError, match="PNN: y must hold integer class labels"):
         PNN().fit(X, y)
-    with pytest.raises(ValueError, match="priors must be 2 non-negative"):
+    with pytest.raises(ValueError, match="priors must be 2 positive"):
         PNN(priors=[1.0]).fit(X, (y > 0).astype(int))
     model = GRNN().fit(X, y)
     stored = model.X_.copy()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchdl.models import LabelPropagation, LabelSpreading
-from scratchdl.models._estimator import NotFittedError
+from scratchdl.models.base import NotFittedError
 
 ESTIMATORS = [LabelPropagation, LabelSpreading]
 
@@ -113,11 +113,11 @@ def test_bad_input(cls):
         cls("poly").fit(X, y)
     with pytest.raises(ValueError, match="method must be one of"):
         cls(method="exact").fit(X, y)
-    with pytest.raises(ValueError, match="gamma must be in"):
+    with pytest.raises(ValueError, match="gamma must be a real number in"):
         cls(gamma=0).fit(X, y)
-    with pytest.raises(ValueError, match="n_neighbors must be in"):
+    with pytest.raises(ValueError, match="n_neighbors must be at most the number of points"):
         cls("knn", n_neighbors=41).fit(X, y)
-    with pytest.raises(ValueError, match="max_iter must be in"):
+    with pytest.raises(ValueError, match="max_iter must be an integer in"):
         cls(max_iter=0).fit(X, y)
     model = cls().fit(X, y)
     before = model.label_distributions_.copy()
@@ -129,7 +129,7 @@ def test_bad_input(cls):
 @pytest.mark.parametrize("alpha", [0, 1, 1.5])
 def test_spreading_alpha_must_be_in_open_unit_interval(alpha):
     X, y, _ = data()
-    with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"alpha must be a real number in \(0, 1\)"):
         LabelSpreading(alpha=alpha).fit(X, y)
 
 

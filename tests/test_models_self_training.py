@@ -7,7 +7,7 @@ import pytest
 
 from scratchdl import nn
 from scratchdl.models import SelfTrainingClassifier
-from scratchdl.models._estimator import NotFittedError
+from scratchdl.models.base import NotFittedError
 
 
 def build(rng):
@@ -73,7 +73,7 @@ def test_unfitted_and_bad_input():
     X, _, y = data()
     with pytest.raises(NotFittedError, match="SelfTrainingClassifier is not fitted"):
         make().predict(X)
-    with pytest.raises(ValueError, match=r"threshold must be in \(0"):
+    with pytest.raises(ValueError, match=r"threshold must be a real number in \(0"):
         make(threshold=0).fit(X, y)
     with pytest.raises(ValueError, match="no|labels >= 0"):
         make().fit(X, np.full(len(y), -1))

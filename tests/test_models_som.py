@@ -7,7 +7,7 @@ import pytest
 
 from scratchdl._validation import NonFiniteError
 from scratchdl.models import SOM, KMeans
-from scratchdl.models._estimator import NotFittedError
+from scratchdl.models.base import NotFittedError
 from scratchdl.models.som import decay, grid_positions
 
 
@@ -161,7 +161,7 @@ def test_kmeans_basics():
 @pytest.mark.parametrize("params,error,match", [
     (dict(grid_rows=0), ValueError, "grid_rows"),
     (dict(grid_cols=0), ValueError, "grid_cols"),
-    (dict(grid_rows=2.5), TypeError, "grid_rows"),
+    (dict(grid_rows=2.5), ValueError, "grid_rows"),
     (dict(sigma=0.0), ValueError, "sigma"),
     (dict(sigma=-1.0), ValueError, "sigma"),
     (dict(sigma=float("nan")), ValueError, "sigma"),
@@ -173,8 +173,8 @@ def test_kmeans_basics():
     (dict(decay_function="inverse_decay_to_one"), ValueError, "decay_function"),
     (dict(sigma_decay_function="linear_decay_to_zero"), ValueError, "sigma_decay_function"),
     (dict(training="minibatch"), ValueError, "training"),
-    (dict(random_order=1), TypeError, "random_order"),
-    (dict(random_state="seed"), TypeError, "random_state"),
+    (dict(random_order=1), ValueError, "random_order"),
+    (dict(random_state="seed"), ValueError, "random_state"),
     (dict(initialization="kmeans++"), ValueError, "initialization"),
     (dict(initialization=np.zeros((2, 2, 2))), ValueError, "initialization"),
     (dict(initialization=np.full((2, 2, 3), np.nan)), NonFiniteError, "initialization"),

@@ -26,10 +26,23 @@ class prior, whose normalized values are the posterior probabilities.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from scratchdl._validation import check_float_array, check_int_labels, check_number
-from scratchdl.models._estimator import check_is_fitted, check_n_rows, check_X, squared_distances
+from scratchdl.functional import logsumexp, softmax
+from scratchdl.models.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    Interval,
+    Options,
+    RegressorMixin,
+    check_is_fitted,
+    check_n_rows,
+    check_X,
+    squared_distances,
+)
 
 
 def _check_sigma(sigma, owner: str) -> float:
@@ -64,10 +77,22 @@ def pattern_layer(X_query, X_train, sigma, exclude_self=False):
     if exclude_self:
         np.fill_diagonal(d2, np.inf)
     d2 -= d2.min(axis=1, keepdims=True)
-    return np.exp(-d2 / (2.0 * sigma**2))
+    return np.exp(-_scaled(d2, sigma))
 
 
-class GRNN:
+def _scaled(d2, sigma):
+    """``d2 / (2 sigma^2)``, also when ``sigma^2`` under- or overflows.
+
+    A width of 1e-200 then gives 0 and inf (the nearest unit alone), not 0/0, and one
+    of 1e200 gives 0 (every unit equally), the two limits of exercise 1.
+    """
+    with np.errstate(over="ignore"):
+        if np.isfinite(sigma * sigma) and sigma * sigma > 0:
+            return d2 / (2.0 * sigma**2)
+        return d2 / (2.0 * sigma) / sigma
+
+
+class GRNN(RegressorMixin, BaseEstimator):
     """General regression neural network (Nadaraya-Watson kernel regression).
 
     Parameters
@@ -99,8 +124,11 @@ class GRNN:
         self.sigma_grid = sigma_grid
         self.chunk_size = chunk_size
 
-    def __repr__(self) -> str:
-        return f"GRNN(sigma={self.sigma!r}, chunk_size={self.chunk_size})"
+    _parameter_constraints = {
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither"), Options("loo")],
+        "sigma_grid": [None, np.ndarray, list, tuple],
+        "chunk_size": [Interval(numbers.Integral, 1, None)],
+    }
 
     def fit(self, X, y):
         """Store the training set (that is all the training there is) and choose sigma.
@@ -114,21 +142,26 @@ class GRNN:
         -------
         self
         """
-        owner = "GRNN"
+        self._validate_params()
+        owner, chunk_size = "GRNN", self.chunk_size
         X = check_X(X, "X", owner)
         y = check_float_array(y, "y", ndim=(1, 2), owner=owner)
         check_n_rows(y, X.shape[0], "y", owner)
-        chunk_size = _check_chunk_size(self.chunk_size, owner)
         Y = y.reshape(len(y), -1).astype(np.float64)
         if isinstance(self.sigma, str) and self.sigma == "loo":
             if X.shape[0] < 2:
                 raise ValueError(f"{owner}: leave-one-out needs at least 2 points, got 1")
             grid = self._sigma_grid(X)
             mse = loo_mse(X, Y, grid, chunk_size=chunk_size)
-            self.loo_sigmas_, self.loo_mse_ = grid, mse
             sigma = float(grid[np.argmin(mse)])
         else:
-            sigma = _check_sigma(self.sigma, owner)
+            grid = mse = None
+            sigma = float(self.sigma)
+        if grid is None:  # a fixed width: no leave-one-out results from an earlier fit
+            self.__dict__.pop("loo_sigmas_", None)
+            self.__dict__.pop("loo_mse_", None)
+        else:
+            self.loo_sigmas_, self.loo_mse_ = grid, mse
         self.X_, self.y_ = X.copy(), Y
         self._y_is_1d = y.ndim == 1
         self.sigma_ = sigma
@@ -166,16 +199,6 @@ class GRNN:
             out[rows] = numerator / denominator                 # output layer
         return out[:, 0] if self._y_is_1d else out
 
-    def score(self, X, y):
-        """Coefficient of determination :math:`R^2` of the predictions (scikit-learn's)."""
-        prediction = self.predict(X)
-        y = check_float_array(y, "y", ndim=prediction.ndim, owner="GRNN.score")
-        if y.shape != prediction.shape:
-            raise ValueError(f"GRNN.score: y must have shape {prediction.shape}, got {y.shape}")
-        residual = ((y - prediction) ** 2).sum()
-        total = ((y - y.mean(axis=0)) ** 2).sum()
-        return float(1.0 - residual / total)
-
 
 def loo_mse(X, y, sigmas, *, chunk_size=1024):
     """Leave-one-out mean squared error of the GRNN for each candidate width.
@@ -211,18 +234,42 @@ def loo_mse(X, y, sigmas, *, chunk_size=1024):
     n = X.shape[0]
     errors = np.zeros(len(sigmas))
     for start in range(0, n, chunk_size):
-        rows = np.arange(start, min(start + chunk_size, n))
-        d2 = squared_distances(X[rows], X)
-        d2[np.arange(len(rows)), rows] = np.inf        # held-out point i loses unit i
-        d2 -= d2.min(axis=1, keepdims=True)
-        for k, sigma in enumerate(sigmas):
-            h = np.exp(-d2 / (2.0 * sigma**2))
-            prediction = (h @ Y) / h.sum(axis=1, keepdims=True)
-            errors[k] += ((Y[rows] - prediction) ** 2).sum()
+        errors += loo_squared_errors(X, Y, np.arange(start, min(start + chunk_size, n)),
+                                     sigmas)
     return errors / n
 
 
-class PNN:
+def loo_squared_errors(X, Y, held_out, sigmas):
+    """Summed squared leave-one-out errors of the points ``held_out``, one per width.
+
+    Equation (grnn-loo) of chapter 04: the prediction at :math:`x_i` from every pattern
+    unit but its own.
+
+    Parameters
+    ----------
+    X : (N, D) array
+    Y : (N, K) array
+    held_out : (M,) int array
+        Indices of the points to predict, each from the other N - 1.
+    sigmas : (S,) array
+
+    Returns
+    -------
+    (S,) array
+        :math:`\\sum_{i \\in \text{held\\_out}} \\lVert y_i - \\hat y_{-i}(x_i) \rVert^2`.
+    """
+    d2 = squared_distances(X[held_out], X)
+    d2[np.arange(len(held_out)), held_out] = np.inf  # point i loses its own unit i
+    d2 -= d2.min(axis=1, keepdims=True)              # a common factor per row, see above
+    errors = np.empty(len(sigmas))
+    for k, sigma in enumerate(sigmas):
+        h = np.exp(-_scaled(d2, sigma))
+        prediction = (h @ Y) / h.sum(axis=1, keepdims=True)
+        errors[k] = ((Y[held_out] - prediction) ** 2).sum()
+    return errors
+
+
+class PNN(ClassifierMixin, BaseEstimator):
     """Probabilistic neural network: a Parzen-window Bayes classifier (Specht, 1990).
 
     Parameters
@@ -249,8 +296,11 @@ class PNN:
         self.priors = priors
         self.chunk_size = chunk_size
 
-    def __repr__(self) -> str:
-        return f"PNN(sigma={self.sigma!r}, chunk_size={self.chunk_size})"
+    _parameter_constraints = {
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "priors": [None, np.ndarray, list, tuple],
+        "chunk_size": [Interval(numbers.Integral, 1, None)],
+    }
 
     def fit(self, X, y):
         """Store the training set.
@@ -264,24 +314,23 @@ class PNN:
         -------
         self
         """
+        self._validate_params()
         owner = "PNN"
         X = check_X(X, "X", owner)
         y = check_int_labels(y, "y", length=X.shape[0], owner=owner)
-        _check_sigma(self.sigma, owner)
-        _check_chunk_size(self.chunk_size, owner)
         classes, index, counts = np.unique(y, return_inverse=True, return_counts=True)
         if self.priors is None:
             priors = counts / counts.sum()
         else:
             priors = check_float_array(np.asarray(self.priors, dtype=np.float64), "priors",
                                        ndim=1, owner=owner)
-            if priors.shape != classes.shape or np.any(priors < 0) or priors.sum() <= 0:
-                raise ValueError(f"{owner}: priors must be {len(classes)} non-negative "
-                                 f"numbers (one per class), got {priors}")
+            if priors.shape != classes.shape or np.any(priors <= 0):
+                raise ValueError(f"{owner}: priors must be {len(classes)} positive numbers "
+                                 f"(one per class in y), got {priors}")
             priors = priors / priors.sum()
         self.X_, self.y_ = X.copy(), y.copy()
         self.classes_, self.class_count_, self.priors_ = classes, counts.astype(float), priors
-        self._onehot = (index[:, None] == np.arange(len(classes))[None, :]).astype(float)
+        self._class_index = index
         return self
 
     def predict_proba(self, X):
@@ -293,21 +342,20 @@ class PNN:
         """
         check_is_fitted(self, "X_")
         X = check_X(X, "X", "PNN", n_features=self.X_.shape[1])
-        weight = self.priors_ / self.class_count_
+        log_weight = np.log(self.priors_ / self.class_count_)
         out = np.empty((X.shape[0], len(self.classes_)))
         for start in range(0, X.shape[0], self.chunk_size):
             rows = slice(start, start + self.chunk_size)
-            scores = (pattern_layer(X[rows], self.X_, self.sigma) @ self._onehot) * weight
-            out[rows] = scores / scores.sum(axis=1, keepdims=True)
+            # log h_i = -d_i^2 / 2 sigma^2 (less a common term per query), summed per
+            # class in log space: a query far from every unit still gets its posterior.
+            d2 = squared_distances(X[rows], self.X_)
+            log_h = -_scaled(d2 - d2.min(axis=1, keepdims=True), self.sigma)
+            scores = np.stack([logsumexp(log_h[:, self._class_index == c], axis=1)
+                               for c in range(len(self.classes_))], axis=1) + log_weight
+            out[rows] = softmax(scores, axis=1)
         return out
 
     def predict(self, X):
         """The class with the largest posterior, (M,)."""
         check_is_fitted(self, "X_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def score(self, X, y):
-        """Accuracy of :meth:`predict` on ``(X, y)``."""
-        predictions = self.predict(X)
-        y = check_int_labels(y, "y", length=len(predictions), owner="PNN.score")
-        return float(np.mean(predictions == y))

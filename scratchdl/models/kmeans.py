@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_number, check_rng
-from scratchdl.models._estimator import check_is_fitted
+from scratchdl._validation import check_float_array, check_rng
+from scratchdl.models.base import (
+    BaseEstimator,
+    Interval,
+    Options,
+    check_is_fitted,
+    squared_distances,
+)
 
 
-class KMeans:
+def lloyd_step(X, centers):
+    """One step of Lloyd's algorithm: assign each sample, then average each cluster.
+
+    Parameters
+    ----------
+    X : (N, D) array
+    centers : (K, D) array
+
+    Returns
+    -------
+    labels : (N,) int array
+        The nearest centre of each sample (before the move).
+    new_centers : (K, D) array
+        Each centre moved to the mean of its samples; one that wins none stays put.
+    """
+    labels = squared_distances(X, centers).argmin(axis=1)              # assign
+    new_centers = centers.copy()
+    for k in range(len(centers)):                                      # average
+        members = X[labels == k]
+        if len(members):
+            new_centers[k] = members.mean(axis=0)
+    return labels, new_centers
+
+
+class KMeans(BaseEstimator):
     """k-means clustering (Lloyd 1982) with scikit-learn's parameter names.
 
     Each step assigns every sample to its nearest centre, then moves each centre to
@@ -34,6 +66,13 @@ class KMeans:
         Steps run; fewer than ``max_iter`` when the assignment stopped changing.
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(numbers.Integral, 1, None)],
+        "init": [np.ndarray, Options("random")],
+        "max_iter": [Interval(numbers.Integral, 1, None)],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_clusters=8, *, init="random", max_iter=300, random_state=None):
         self.n_clusters = n_clusters
         self.init = init
@@ -42,9 +81,8 @@ class KMeans:
 
     def fit(self, X, y=None):
         """Cluster ``X`` (N, n_features); ``y`` is ignored. Returns ``self``."""
-        owner = "KMeans"
-        k = check_number(self.n_clusters, "n_clusters", low=1, integer=True, owner=owner)
-        check_number(self.max_iter, "max_iter", low=1, integer=True, owner=owner)
+        self._validate_params()
+        owner, k = "KMeans", self.n_clusters
         X = check_float_array(X, "X", ndim=2, owner=owner)
         if len(X) < k:
             raise ValueError(f"{owner}: X has {len(X)} samples, fewer than n_clusters={k}")
@@ -60,18 +98,11 @@ class KMeans:
             raise ValueError(f"{owner}: init must be 'random' or an array, got {self.init!r}")
         labels = None
         for step in range(1, self.max_iter + 1):
-            # |x - c|^2 expanded: no (N, k, D) array, the same arithmetic as the SOM's.
-            squared = ((X ** 2).sum(axis=1)[:, None] - 2 * X @ centers.T
-                       + (centers ** 2).sum(axis=1)[None, :])
-            new_labels = squared.argmin(axis=1)                      # assign
+            new_labels, centers = lloyd_step(X, centers)
             if labels is not None and np.array_equal(new_labels, labels):
                 step -= 1  # nothing changed: the previous step was the last one
                 break
             labels = new_labels
-            for j in range(k):                                       # average
-                members = X[labels == j]
-                if len(members):
-                    centers[j] = members.mean(axis=0)
         self.cluster_centers_ = centers
         self.labels_ = labels
         self.inertia_ = float(((X - centers[labels]) ** 2).sum())
@@ -85,4 +116,4 @@ class KMeans:
         if X.shape[1] != self.cluster_centers_.shape[1]:
             raise ValueError(f"KMeans: X has {X.shape[1]} features, but the model was fitted "
                              f"with {self.cluster_centers_.shape[1]}")
-        return ((X[:, None, :] - self.cluster_centers_[None]) ** 2).sum(axis=2).argmin(axis=1)
+        return squared_distances(X, self.cluster_centers_).argmin(axis=1)

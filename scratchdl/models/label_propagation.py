@@ -22,74 +22,71 @@ solves the linear system of the fixed point instead of iterating.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from scratchdl._validation import check_number
-from scratchdl.models._estimator import check_is_fitted, check_n_rows, check_X, squared_distances
+from scratchdl.models.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    Interval,
+    Options,
+    check_is_fitted,
+    check_n_rows,
+    check_X,
+    squared_distances,
+)
 
 KERNELS = ("rbf", "knn")
 METHODS = ("iterative", "closed_form")
 
 
-class _GraphLabeler:
-    """Shared parts: hyperparameter checks, the affinity matrix, prediction."""
+def check_partial_labels(y, n_samples: int, owner: str) -> np.ndarray:
+    """Semi-supervised targets: an (N,) integer array, labels >= 0 and -1 for unlabeled.
 
-    _variant = ""
+    The one check of "-1 means unlabeled" shared by the estimators of chapter 03; at
+    least one point must be labeled.
+    """
+    if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{owner}: y must be an integer numpy array with -1 for unlabeled "
+                        f"points, got {getattr(y, 'dtype', type(y).__name__)}")
+    if y.ndim != 1:
+        raise ValueError(f"{owner}: y must have shape (N,), got {y.shape}")
+    check_n_rows(y, n_samples, "y", owner)
+    if y.min() < -1:
+        raise ValueError(f"{owner}: y must hold class labels >= 0, or -1 for unlabeled "
+                         f"points; got {y.min()}")
+    if not np.any(y >= 0):
+        raise ValueError(f"{owner}: y has no labeled point (every label is -1); give at "
+                         f"least one label")
+    return y
 
-    def __init__(self, kernel="rbf", *, gamma=20.0, n_neighbors=7, alpha=None, max_iter=30,
-                 tol=1e-3, method="iterative"):
-        self.kernel = kernel
-        self.gamma = gamma
-        self.n_neighbors = n_neighbors
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.tol = tol
-        self.method = method
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(kernel={self.kernel!r}, gamma={self.gamma}, "
-                f"n_neighbors={self.n_neighbors}, alpha={self.alpha}, "
-                f"max_iter={self.max_iter}, tol={self.tol}, method={self.method!r})")
+class _GraphLabeler(ClassifierMixin, BaseEstimator):
+    """Shared parts: hyperparameter constraints, the affinity matrix, prediction."""
 
-    # -- checks ---------------------------------------------------------------------------
-    def _check_params(self, n_samples: int) -> None:
-        owner = type(self).__name__
-        if self.kernel not in KERNELS:
-            raise ValueError(f"{owner}: kernel must be one of {KERNELS}, got {self.kernel!r}")
-        if self.method not in METHODS:
-            raise ValueError(f"{owner}: method must be one of {METHODS}, got {self.method!r}")
-        check_number(self.gamma, "gamma", low=0, low_inclusive=False, owner=owner)
-        check_number(self.max_iter, "max_iter", low=1, integer=True, owner=owner)
-        check_number(self.tol, "tol", low=0, owner=owner)
-        if self.kernel == "knn":
-            check_number(self.n_neighbors, "n_neighbors", low=1, high=n_samples, integer=True,
-                         owner=owner)
-
-    def _check_y(self, y, n: int) -> np.ndarray:
-        owner = type(self).__name__
-        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(f"{owner}: y must be an integer numpy array with -1 for unlabeled "
-                            f"points, got {getattr(y, 'dtype', type(y).__name__)}")
-        if y.ndim != 1:
-            raise ValueError(f"{owner}: y must have shape (N,), got {y.shape}")
-        check_n_rows(y, n, "y", owner)
-        if y.min() < -1:
-            raise ValueError(f"{owner}: y must hold class labels >= 0, or -1 for unlabeled "
-                             f"points; got {y.min()}")
-        if not np.any(y >= 0):
-            raise ValueError(f"{owner}: y has no labeled point (every label is -1); give at "
-                             f"least one label")
-        return y
+    _parameter_constraints = {
+        "kernel": [Options(*KERNELS)],
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_neighbors": [Interval(numbers.Integral, 1, None)],
+        "max_iter": [Interval(numbers.Integral, 1, None)],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "method": [Options(*METHODS)],
+    }
 
     # -- the graph ------------------------------------------------------------------------
-    def _affinity(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    def _affinity(self, A: np.ndarray, B: np.ndarray, shift=False) -> np.ndarray:
         """Edge weights ``W[i, j]`` between the points ``A[i]`` and ``B[j]``, dense.
 
         RBF: :math:`\\exp(-\\gamma \\lVert a_i - b_j \\rVert^2)`. kNN: 1 if ``A[i]`` is among
         the ``n_neighbors`` points of ``B`` nearest to it (itself included when A is B).
+        ``shift=True`` divides each RBF row by its largest weight, a factor that cancels
+        when the row is normalized, so that a far-away query does not underflow to 0.
         """
         d2 = squared_distances(A, B)
         if self.kernel == "rbf":
+            if shift:
+                d2 = d2 - d2.min(axis=1, keepdims=True)
             return np.exp(-self.gamma * d2)
         # A stable sort breaks ties by index, as a brute-force neighbour search does.
         nearest = np.argsort(d2, axis=1, kind="stable")[:, : self.n_neighbors]
@@ -112,10 +109,13 @@ class _GraphLabeler:
         -------
         self
         """
+        self._validate_params()
         owner = type(self).__name__
         X = check_X(X, "X", owner)
-        y = self._check_y(y, X.shape[0])
-        self._check_params(X.shape[0])
+        y = check_partial_labels(y, X.shape[0], owner)
+        if self.kernel == "knn" and self.n_neighbors > X.shape[0]:
+            raise ValueError(f"{owner}: n_neighbors must be at most the number of points "
+                             f"({X.shape[0]}), got {self.n_neighbors}")
         classes = np.unique(y[y >= 0])
         Y0 = (y[:, None] == classes[None, :]).astype(np.float64)  # zero rows if unlabeled
         G = self._graph(X)
@@ -126,7 +126,7 @@ class _GraphLabeler:
         self.X_ = X.copy()
         self.classes_ = classes
         self.label_distributions_ = _normalize_rows(F)
-        self.transduction_ = classes[np.argmax(self.label_distributions_, axis=1)]
+        self.transduction_ = _most_probable(classes, self.label_distributions_)
         self.n_iter_ = n_iter
         return self
 
@@ -158,22 +158,22 @@ class _GraphLabeler:
         """
         check_is_fitted(self, "label_distributions_")
         X = check_X(X, "X", type(self).__name__, n_features=self.X_.shape[1])
-        scores = self._affinity(X, self.X_) @ self.label_distributions_
+        scores = self._affinity(X, self.X_, shift=True) @ self.label_distributions_
         return _normalize_rows(scores)
 
     def predict(self, X):
-        """The most probable class of each row of ``X``, as an (M,) array of labels."""
-        check_is_fitted(self, "label_distributions_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class of each row of ``X``, as an (M,) array of labels.
 
-    def score(self, X, y):
-        """Accuracy of :meth:`predict` on labeled data ``(X, y)``."""
+        -1 where no label reaches the point (its row of :meth:`predict_proba` is zero).
+        """
         check_is_fitted(self, "label_distributions_")
-        predictions = self.predict(X)
-        if not isinstance(y, np.ndarray) or y.shape != predictions.shape:
-            raise ValueError(f"{type(self).__name__}.score: y must have shape "
-                             f"{predictions.shape}, got {getattr(y, 'shape', type(y).__name__)}")
-        return float(np.mean(predictions == y))
+        return _most_probable(self.classes_, self.predict_proba(X))
+
+
+def _most_probable(classes, distributions):
+    """The class with the largest share of each row; -1 for an all-zero row."""
+    reached = distributions.sum(axis=1) > 0
+    return np.where(reached, classes[np.argmax(distributions, axis=1)], -1)
 
 
 def _normalize_rows(F: np.ndarray) -> np.ndarray:
@@ -211,17 +211,19 @@ class LabelPropagation(_GraphLabeler):
         Each point's distribution over ``classes_`` (rows sum to one; a point with no
         path to a labeled point keeps a zero row).
     transduction_ : (N,) int array
-        The label given to every training point.
+        The label given to every training point; -1 for a point that no label reaches.
     n_iter_ : int
         Propagation steps taken (0 for the closed form).
     """
 
-    _variant = "propagation"
-
     def __init__(self, kernel="rbf", *, gamma=20.0, n_neighbors=7, max_iter=1000, tol=1e-3,
                  method="iterative"):
-        super().__init__(kernel, gamma=gamma, n_neighbors=n_neighbors, alpha=None,
-                         max_iter=max_iter, tol=tol, method=method)
+        self.kernel = kernel
+        self.gamma = gamma
+        self.n_neighbors = n_neighbors
+        self.max_iter = max_iter
+        self.tol = tol
+        self.method = method
 
     def _graph(self, X):
         """The transition matrix :math:`T = D^{-1} W` (rows sum to one)."""
@@ -234,13 +236,27 @@ class LabelPropagation(_GraphLabeler):
         return np.where(labeled[:, None], Y0, F)
 
     def _closed_form(self, T, Y0, labeled):
-        """The harmonic solution :math:`F_U = (I - T_{UU})^{-1} T_{UL} Y_L`."""
-        U, L = ~labeled, labeled
+        """The harmonic solution :math:`F_U = (I - T_{UU})^{-1} T_{UL} Y_L`.
+
+        Solved over the unlabeled points that have a path to a labeled one; the others
+        keep a zero row (the system is singular there: no label reaches them).
+        """
+        U = ~labeled & _reaches_a_label(T, labeled)
         F = Y0.copy()
         if U.any():
             A = np.eye(U.sum()) - T[np.ix_(U, U)]
-            F[U] = np.linalg.solve(A, T[np.ix_(U, L)] @ Y0[L])
+            F[U] = np.linalg.solve(A, T[np.ix_(U, labeled)] @ Y0[labeled])
         return F
+
+
+def _reaches_a_label(T, labeled):
+    """Which points have a path of edges ``T[i, j] > 0`` to a labeled point, (N,) bool."""
+    reached, linked = labeled.copy(), T > 0
+    while True:
+        grown = reached | linked[:, reached].any(axis=1)
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown
 
 
 class LabelSpreading(_GraphLabeler):
@@ -262,17 +278,20 @@ class LabelSpreading(_GraphLabeler):
         As for :class:`LabelPropagation`.
     """
 
-    _variant = "spreading"
+    _parameter_constraints = {
+        **_GraphLabeler._parameter_constraints,
+        "alpha": [Interval(numbers.Real, 0, 1, closed="neither")],
+    }
 
     def __init__(self, kernel="rbf", *, gamma=20.0, n_neighbors=7, alpha=0.2, max_iter=30,
                  tol=1e-3, method="iterative"):
-        super().__init__(kernel, gamma=gamma, n_neighbors=n_neighbors, alpha=alpha,
-                         max_iter=max_iter, tol=tol, method=method)
-
-    def _check_params(self, n_samples):
-        super()._check_params(n_samples)
-        check_number(self.alpha, "alpha", low=0, high=1, low_inclusive=False,
-                     high_inclusive=False, owner=type(self).__name__)
+        self.kernel = kernel
+        self.gamma = gamma
+        self.n_neighbors = n_neighbors
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.method = method
 
     def _graph(self, X):
         """:math:`S = D^{-1/2} W D^{-1/2}` without self-loops; :math:`d_j` sums column j.

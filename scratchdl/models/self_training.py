@@ -14,17 +14,20 @@ MLP), built anew each round by ``build_model(rng)`` and trained with
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from scratchdl import optim
-from scratchdl._validation import check_number, check_rng
+from scratchdl._validation import check_rng
 from scratchdl.functional import softmax
 from scratchdl.losses import CrossEntropyLoss
-from scratchdl.models._estimator import check_is_fitted, check_n_rows, check_X
+from scratchdl.models.base import BaseEstimator, ClassifierMixin, Interval, check_is_fitted, check_X
+from scratchdl.models.label_propagation import check_partial_labels
 from scratchdl.train import fit, predict
 
 
-class SelfTrainingClassifier:
+class SelfTrainingClassifier(ClassifierMixin, BaseEstimator):
     """Self-training of a neural-network classifier with a confidence threshold.
 
     Parameters
@@ -55,6 +58,16 @@ class SelfTrainingClassifier:
     termination_condition_ : {"max_iter", "no_change", "all_labeled"}
     """
 
+    _parameter_constraints = {
+        "build_model": ["callable"],
+        "threshold": [Interval(numbers.Real, 0, 1, closed="right")],
+        "max_iter": [Interval(numbers.Integral, 0, None)],
+        "epochs": [Interval(numbers.Integral, 1, None)],
+        "batch_size": [Interval(numbers.Integral, 1, None)],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, build_model, *, threshold=0.75, max_iter=10, epochs=100,
                  batch_size=32, lr=1e-2, random_state=None):
         self.build_model = build_model
@@ -77,49 +90,48 @@ class SelfTrainingClassifier:
         -------
         self
         """
+        self._validate_params()
         owner = "SelfTrainingClassifier"
         X = check_X(X, "X", owner)
-        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer) \
-                or y.ndim != 1:
-            raise TypeError(f"{owner}: y must be an (N,) integer numpy array with -1 for "
-                            f"unlabeled points, got {getattr(y, 'dtype', type(y).__name__)}")
-        check_n_rows(y, X.shape[0], "y", owner)
-        if y.min() < -1 or not np.any(y >= 0):
-            raise ValueError(f"{owner}: y must hold labels >= 0 for some points and -1 for "
-                             f"unlabeled ones; got values from {y.min()} to {y.max()}")
-        if not callable(self.build_model):
-            raise TypeError(f"{owner}: build_model must be a callable rng -> Module")
-        threshold = check_number(self.threshold, "threshold", low=0, high=1,
-                                 low_inclusive=False, owner=owner)
-        max_iter = check_number(self.max_iter, "max_iter", low=0, integer=True, owner=owner)
+        y = check_partial_labels(y, X.shape[0], owner)
         rng = check_rng(self.random_state, "random_state")
 
         classes = np.unique(y[y >= 0])
         # The network predicts indices 0..C-1; transduction_ keeps the user's labels.
         target = np.where(y >= 0, np.searchsorted(classes, y), -1)
         labeled_iter = np.where(y >= 0, 0, -1)
-        self.termination_condition_ = "max_iter"
-        for round_ in range(max_iter + 1):
+        termination = "max_iter"
+        for round_ in range(self.max_iter + 1):
             model = self._train(X, target, rng)
-            self.n_iter_ = round_
-            unlabeled = np.flatnonzero(target < 0)
-            if unlabeled.size == 0:
-                self.termination_condition_ = "all_labeled"
+            if not np.any(target < 0):
+                termination = "all_labeled"
                 break
-            if round_ == max_iter:
+            if round_ == self.max_iter:
                 break
-            proba = softmax(predict(model, X[unlabeled]), axis=1)
-            confident = proba.max(axis=1) >= threshold
-            if not confident.any():
-                self.termination_condition_ = "no_change"
+            added = self._pseudo_label(model, X, target)
+            if added.size == 0:
+                termination = "no_change"
                 break
-            target[unlabeled[confident]] = proba[confident].argmax(axis=1)
-            labeled_iter[unlabeled[confident]] = round_ + 1
+            labeled_iter[added] = round_ + 1
         self.model_, self.classes_ = model, classes
         self.transduction_ = np.where(target >= 0, classes[np.maximum(target, 0)], -1)
         self.labeled_iter_ = labeled_iter
+        self.n_iter_ = round_
+        self.termination_condition_ = termination
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _pseudo_label(self, model, X, target):
+        """One round: label the unlabeled points the network is sure of, in place.
+
+        ``target`` holds class indices, -1 for unlabeled points; returns the indices of
+        the points that received a pseudo-label.
+        """
+        unlabeled = np.flatnonzero(target < 0)
+        proba = softmax(predict(model, X[unlabeled]), axis=1)
+        confident = proba.max(axis=1) >= self.threshold
+        target[unlabeled[confident]] = proba[confident].argmax(axis=1)
+        return unlabeled[confident]
 
     def _train(self, X, target, rng):
         """A fresh network trained on every point that has a (given or pseudo) label."""
@@ -139,11 +151,3 @@ class SelfTrainingClassifier:
         """Most probable class of each row, (M,)."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X, y):
-        """Accuracy of :meth:`predict` on ``(X, y)``."""
-        predictions = self.predict(X)
-        if not isinstance(y, np.ndarray) or y.shape != predictions.shape:
-            raise ValueError(f"SelfTrainingClassifier.score: y must have shape "
-                             f"{predictions.shape}, got {getattr(y, 'shape', None)}")
-        return float(np.mean(predictions == y))

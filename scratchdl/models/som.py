@@ -13,14 +13,23 @@ conventions. Where the definitions differ from MiniSom's, the docstrings say so.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_number, check_rng
-from scratchdl.models._estimator import check_is_fitted
+from scratchdl._validation import check_float_array, check_rng
+from scratchdl.models.base import (
+    BaseEstimator,
+    Interval,
+    Options,
+    check_is_fitted,
+    squared_distances,
+)
 
-# Hexagonal rows are sqrt(3)/2 apart so that the six neighbours of a unit all lie at
-# distance 1 on the map plane.
-HEX_ROW_SPACING = np.sqrt(3.0) / 2.0
+# On a hexagonal grid every other column is shifted by half a unit along the rows, so the
+# columns must be sqrt(3)/2 apart for the six neighbours of a unit to lie at distance 1
+# on the map plane (MiniSom's Y_HEX_CONV_FACTOR, applied to its second coordinate too).
+HEX_COLUMN_SPACING = np.sqrt(3.0) / 2.0
 
 TOPOLOGIES = ("rectangular", "hexagonal")
 NEIGHBORHOODS = ("gaussian", "bubble", "mexican_hat")
@@ -35,12 +44,11 @@ SIGMA_DECAYS = ("asymptotic_decay", "inverse_decay_to_one", "linear_decay_to_one
 def euclidean_distances(X, weights) -> np.ndarray:
     """Distances between rows of X (N, D) and of weights (U, D), shape (N, U).
 
-    Expands ``|x - w|^2 = |x|^2 - 2 x.w + |w|^2`` so that no (N, U, D) array is built
-    (MiniSom does the same); rounding can make the sum slightly negative, hence the clip.
+    The square root of :func:`~scratchdl.models.base.squared_distances`, which
+    expands ``|x - w|^2 = |x|^2 - 2 x.w + |w|^2`` so that no (N, U, D) array is built
+    (MiniSom does the same).
     """
-    squared = ((X ** 2).sum(axis=1)[:, None] - 2 * X @ weights.T
-               + (weights ** 2).sum(axis=1)[None, :])
-    return np.sqrt(np.maximum(squared, 0))
+    return np.sqrt(squared_distances(X, weights))
 
 
 def decay(name: str, initial: float, t, n_iterations: int):
@@ -82,6 +90,35 @@ def decay(name: str, initial: float, t, n_iterations: int):
                      f"{sorted(set(LR_DECAYS) | set(SIGMA_DECAYS))}")
 
 
+def neighborhood(squared_distance, sigma, function="gaussian") -> np.ndarray:
+    """How strongly a unit at grid distance ``d`` from the winner moves, given ``d**2``.
+
+    Equation (som-neighbourhoods) of chapter 02, element-wise on an array of squared
+    distances (the bubble on a rectangular grid is given the squared Chebyshev distance):
+
+    * ``"gaussian"``: ``exp(-d**2 / (2 sigma**2))``
+    * ``"bubble"``: ``1`` if ``d < sigma`` else ``0``
+    * ``"mexican_hat"``: ``(1 - d**2 / sigma**2) * exp(-d**2 / (2 sigma**2))``
+
+    A radius whose square underflows (``sigma = 1e-200``) still gives 1 at the winner
+    and 0 elsewhere, not 0/0.
+    """
+    d2 = np.asarray(squared_distance, dtype=np.float64)
+    if function == "bubble":
+        return (np.sqrt(d2) < sigma).astype(np.float64)
+    with np.errstate(over="ignore"):
+        # d^2 / sigma^2; divided twice only when sigma^2 underflows to 0.
+        ratio2 = d2 / (sigma * sigma) if sigma * sigma > 0 else d2 / sigma / sigma
+    gaussian = np.exp(-ratio2 / 2)
+    if function == "gaussian":
+        return gaussian
+    if function == "mexican_hat":
+        with np.errstate(invalid="ignore"):           # 0 * inf far away: the limit is 0
+            return np.where(np.isinf(ratio2), 0.0, gaussian * (1 - ratio2))
+    raise ValueError(f"unknown neighbourhood function {function!r}; choose from "
+                     f"{NEIGHBORHOODS}")
+
+
 def grid_positions(grid_rows: int, grid_cols: int, topology: str) -> np.ndarray:
     """Where each unit sits on the map plane, shape (grid_rows * grid_cols, 2).
 
@@ -96,11 +133,11 @@ def grid_positions(grid_rows: int, grid_cols: int, topology: str) -> np.ndarray:
     if topology == "hexagonal":
         shifted = (grid_cols - 1 - cols) % 2 == 0
         rows = rows - 0.5 * shifted
-        cols = cols * HEX_ROW_SPACING
+        cols = cols * HEX_COLUMN_SPACING
     return np.column_stack([rows.ravel(), cols.ravel()])
 
 
-class SOM:
+class SOM(BaseEstimator):
     """A self-organizing map with scikit-learn's estimator conventions.
 
     Parameters
@@ -180,41 +217,24 @@ class SOM:
         self.initialization = initialization
         self.random_state = random_state
 
-    def __repr__(self) -> str:
-        return (f"SOM(grid_rows={self.grid_rows!r}, grid_cols={self.grid_cols!r}, "
-                f"sigma={self.sigma!r}, learning_rate={self.learning_rate!r}, "
-                f"topology={self.topology!r}, training={self.training!r})")
-
-    def get_params(self) -> dict:
-        """The hyperparameters, as given to the constructor."""
-        names = ("grid_rows", "grid_cols", "sigma", "learning_rate", "neighborhood_function",
-                 "topology", "activation_distance", "decay_function", "sigma_decay_function",
-                 "training", "n_iterations", "random_order", "initialization",
-                 "random_state")
-        return {name: getattr(self, name) for name in names}
+    _parameter_constraints = {
+        "grid_rows": [Interval(numbers.Integral, 1, None)],
+        "grid_cols": [Interval(numbers.Integral, 1, None)],
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "neighborhood_function": [Options(*NEIGHBORHOODS)],
+        "topology": [Options(*TOPOLOGIES)],
+        "activation_distance": [Options(*DISTANCES)],
+        "decay_function": [Options(*LR_DECAYS)],
+        "sigma_decay_function": [Options(*SIGMA_DECAYS)],
+        "training": [Options(*TRAININGS)],
+        "n_iterations": [Interval(numbers.Integral, 1, None)],
+        "random_order": ["boolean"],
+        "initialization": [np.ndarray, Options("random", "pca")],
+        "random_state": ["random_state"],
+    }
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self) -> None:
-        owner = "SOM"
-        check_number(self.grid_rows, "grid_rows", low=1, integer=True, owner=owner)
-        check_number(self.grid_cols, "grid_cols", low=1, integer=True, owner=owner)
-        check_number(self.sigma, "sigma", low=0, low_inclusive=False, owner=owner)
-        check_number(self.learning_rate, "learning_rate", low=0, low_inclusive=False,
-                     owner=owner)
-        check_number(self.n_iterations, "n_iterations", low=1, integer=True, owner=owner)
-        for name, allowed in (("neighborhood_function", NEIGHBORHOODS),
-                              ("topology", TOPOLOGIES),
-                              ("activation_distance", DISTANCES),
-                              ("decay_function", LR_DECAYS),
-                              ("sigma_decay_function", SIGMA_DECAYS),
-                              ("training", TRAININGS)):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise ValueError(f"{owner}: {name} must be one of {allowed}, got {value!r}")
-        if not isinstance(self.random_order, (bool, np.bool_)):
-            raise TypeError(f"{owner}: random_order must be a bool, got {self.random_order!r}")
-        check_rng(self.random_state, "random_state")
-
     def _check_X(self, X, name="X", fitted_features=True) -> np.ndarray:
         X = check_float_array(X, name, ndim=2, owner="SOM")
         if X.shape[0] == 0 or X.shape[1] == 0:
@@ -253,18 +273,14 @@ class SOM:
         raise ValueError(f"SOM: initialization must be 'random', 'pca' or an array of shape "
                          f"{shape}, got {init!r}")
 
-    def _neighborhood(self, winners, sigma) -> np.ndarray:
+    def _neighborhood(self, positions, winners, sigma) -> np.ndarray:
         """h[k, i]: how much unit i moves for winner winners[k], shape (K, n_units)."""
-        offsets = self.positions_[None, :, :] - self.positions_[winners][:, None, :]
-        if self.neighborhood_function == "bubble":
-            if self.topology == "rectangular":
-                return (np.abs(offsets).max(axis=2) < sigma).astype(np.float64)
-            return (np.sqrt((offsets ** 2).sum(axis=2)) < sigma).astype(np.float64)
-        squared = (offsets ** 2).sum(axis=2)
-        gaussian = np.exp(-squared / (2 * sigma * sigma))
-        if self.neighborhood_function == "gaussian":
-            return gaussian
-        return gaussian * (1 - squared / (sigma * sigma))  # Mexican hat
+        offsets = positions[None, :, :] - positions[winners][:, None, :]
+        if self.neighborhood_function == "bubble" and self.topology == "rectangular":
+            squared = np.abs(offsets).max(axis=2) ** 2    # a square, as MiniSom's bubble
+        else:
+            squared = (offsets ** 2).sum(axis=2)
+        return neighborhood(squared, sigma, self.neighborhood_function)
 
     def _distances(self, X, weights) -> np.ndarray:
         """Activation distances between samples and units, shape (N, n_units)."""
@@ -275,48 +291,61 @@ class SOM:
         return euclidean_distances(X, weights)
 
     def fit(self, X, y=None):
-        """Train the map on ``X`` (N, n_features); ``y`` is ignored. Returns ``self``."""
-        self._check_params()
+        """Train the map on ``X`` (N, n_features); ``y`` is ignored. Returns ``self``.
+
+        Every argument is checked before anything is stored, and the learned attributes
+        are written only once training has succeeded: a call that raises leaves a fitted
+        map as it was. A learning rate so large that the weights overflow raises
+        ``FloatingPointError``.
+        """
+        self._validate_params()
         X = self._check_X(X, fitted_features=False)  # a refit may change the features
         rng = check_rng(self.random_state, "random_state")
         weights = self._initial_weights(X, rng)
-        self.initial_weights_ = weights.copy()
-        self.positions_ = grid_positions(self.grid_rows, self.grid_cols, self.topology)
+        initial_weights = weights.copy()
+        positions = grid_positions(self.grid_rows, self.grid_cols, self.topology)
         steps = np.arange(self.n_iterations)
-        self.sigma_history_ = decay(self.sigma_decay_function, float(self.sigma), steps,
-                                    self.n_iterations)
-        self.learning_rate_history_ = decay(self.decay_function, float(self.learning_rate),
-                                            steps, self.n_iterations)
+        sigmas = decay(self.sigma_decay_function, float(self.sigma), steps,
+                       self.n_iterations)
+        rates = decay(self.decay_function, float(self.learning_rate), steps,
+                      self.n_iterations)
         flat = weights.reshape(-1, X.shape[1])  # a view: updating it updates weights
-        if self.training == "online":
-            order = steps % len(X)
-            if self.random_order:
-                order = rng.permutation(order)
-            self._train_online(X, flat, order)
-        else:
-            self._train_batch(X, flat)
-        self.weights_ = weights
+        schedule = (positions, sigmas, rates)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.training == "online":
+                order = steps % len(X)
+                if self.random_order:
+                    order = rng.permutation(order)
+                self._train_online(X, flat, order, *schedule)
+            else:
+                self._train_batch(X, flat, *schedule)
+        if not np.all(np.isfinite(weights)):
+            hint = (" or use the Gaussian neighbourhood for batch training"
+                    if self.neighborhood_function == "mexican_hat" else "")
+            raise FloatingPointError(f"{self!r}: training made the weights non-finite "
+                                     f"(overflow); lower learning_rate{hint}")
+        self.initial_weights_, self.weights_ = initial_weights, weights
+        self.positions_, self.sigma_history_, self.learning_rate_history_ = schedule
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _train_online(self, X, weights, order) -> None:
+    def _train_online(self, X, weights, order, positions, sigmas, rates) -> None:
         """One sample per step: the winner and its neighbours move towards it."""
         for t, index in enumerate(order):
             x = X[index]
-            winner = self._distances(x[None], weights)[0].argmin()                  # (1)
-            h = self._neighborhood([winner], self.sigma_history_[t])[0]              # (2)
-            weights += (self.learning_rate_history_[t] * h)[:, None] * (x - weights)  # (3)
+            winner = self._distances(x[None], weights)[0].argmin()               # (1)
+            h = self._neighborhood(positions, [winner], sigmas[t])[0]             # (2)
+            weights += (rates[t] * h)[:, None] * (x - weights)                    # (3)
 
-    def _train_batch(self, X, weights) -> None:
+    def _train_batch(self, X, weights, positions, sigmas, rates) -> None:
         """Every step: each unit moves towards the h-weighted mean of all the samples."""
-        for t in range(self.n_iterations):
+        for t in range(len(sigmas)):
             winners = self._distances(X, weights).argmin(axis=1)
-            h = self._neighborhood(winners, self.sigma_history_[t])   # (N, n_units)
+            h = self._neighborhood(positions, winners, sigmas[t])     # (N, n_units)
             numerator, denominator = h.T @ X, h.sum(axis=0)
             touched = denominator > 0  # units no sample reaches keep their weights
             means = numerator[touched] / denominator[touched, None]
-            rate = self.learning_rate_history_[t]
-            weights[touched] = (1 - rate) * weights[touched] + rate * means
+            weights[touched] = (1 - rates[t]) * weights[touched] + rates[t] * means
 
     # ------------------------------------------------------------------ using the map
     def predict(self, X) -> np.ndarray:
