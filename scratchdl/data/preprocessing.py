@@ -45,7 +45,7 @@ def train_test_split(*arrays, test_size=0.25, rng=None, stratify=None):
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, rng=0, stratify=y)
     """
     if not arrays:
-        raise TypeError("train_test_split needs at least one array")
+        raise TypeError("train_test_split: pass at least one array to split")
     for i, array in enumerate(arrays):
         if not isinstance(array, np.ndarray) or array.ndim == 0:
             raise TypeError(f"train_test_split: arrays[{i}] must be a numpy array with at "

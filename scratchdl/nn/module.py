@@ -172,13 +172,15 @@ class Module:
         ``None``), as in PyTorch.
         """
         if "." in name or not name:
-            raise ValueError(f"parameter name must be non-empty and without '.', got {name!r}")
+            raise ValueError(f"{type(self).__name__}.register_parameter: name must be "
+                             f"non-empty and without '.', got {name!r}")
         if value is None:
             object.__setattr__(self, name, None)
             return
         if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
             raise TypeError(
-                f"parameter {name!r} must be a float32 or float64 numpy array, got "
+                f"{type(self).__name__}.register_parameter: parameter {name!r} must be a "
+                f"float32 or float64 numpy array, got "
                 f"{getattr(value, 'dtype', type(value).__name__)}"
             )
         self.__dict__.pop(name, None)  # a plain attribute would hide the parameter
@@ -295,9 +297,13 @@ class Module:
 
         This replaces the arrays, so create optimizers *after* calling it.
         """
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = repr(dtype)
         if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+            raise TypeError(f"{describe(self)}.to: dtype must be float32 or float64, "
+                            f"got {dtype}")
         for _, module in self.named_modules():
             for name in module._params:
                 module._params[name] = module._params[name].astype(dtype)
