@@ -165,6 +165,8 @@ def test_an_optimizer_step_that_would_break_a_weight_raises_and_writes_nothing(m
     (lambda: nn.BatchNorm1d(10**12), "BatchNorm1d: weight"),
     (lambda: nn.Conv2d(10**4, 10**4, 1000), "Conv2d: weight"),
     (lambda: nn.ConvTranspose2d(10**4, 10**4, 1000), "ConvTranspose2d: weight"),
+    (lambda: nn.RNN(10**6, 10**6), r"RNN: weight_ih_l0 of shape \(1000000, 1000000\)"),
+    (lambda: nn.LSTM(10**6, 10**6), r"LSTM: weight_ih_l0 of shape \(4000000, 1000000\)"),
     (lambda: nn.Conv1d(1, 1, 1, padding=10**9).forward(np.zeros((1, 1, 4))), "Conv1d"),
     (lambda: one_hot(np.array([10**12])), "one_hot: the encoding"),
     (lambda: make_blobs(10**12, rng=0), "make_blobs: X"),
