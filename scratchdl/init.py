@@ -206,6 +206,13 @@ def ones_(array):
     return array
 
 
+def _xavier_std(array, gain, function):
+    _check_target(array, function)
+    gain = check_number(gain, "gain", low=0, owner=function)
+    fan_in, fan_out = _fans(array, function)
+    return gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max: an empty array has fans 0
+
+
 def xavier_uniform_(array, gain=1.0, *, rng=None):
     """Glorot/Xavier uniform: U(-b, b) with ``b = gain * sqrt(6 / (fan_in + fan_out))``.
 
@@ -221,11 +228,7 @@ def xavier_uniform_(array, gain=1.0, *, rng=None):
     array
         The same array, filled.
     """
-    array = _check_target(array, "xavier_uniform_")
-    gain = check_number(gain, "gain", low=0, owner="xavier_uniform_")
-    fan_in, fan_out = _fans(array, "xavier_uniform_")
-    std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max: an empty array has fans 0
-    bound = math.sqrt(3.0) * std
+    bound = math.sqrt(3.0) * _xavier_std(array, gain, "xavier_uniform_")
     return uniform_(array, -bound, bound, rng=rng)
 
 
@@ -243,11 +246,7 @@ def xavier_normal_(array, gain=1.0, *, rng=None):
     array
         The same array, filled.
     """
-    array = _check_target(array, "xavier_normal_")
-    gain = check_number(gain, "gain", low=0, owner="xavier_normal_")
-    fan_in, fan_out = _fans(array, "xavier_normal_")
-    std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max: an empty array has fans 0
-    return normal_(array, 0.0, std, rng=rng)
+    return normal_(array, 0.0, _xavier_std(array, gain, "xavier_normal_"), rng=rng)
 
 
 def _kaiming_std(array, a, mode, nonlinearity, function):
