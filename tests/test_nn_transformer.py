@@ -172,3 +172,13 @@ def test_gpt_float32_activation_module():
     model = GPT(5, 4, n_layer=1, n_head=1, n_embd=4, rng=0, dtype=np.float32)
     assert isinstance(model.blocks[0].activation, GELU)
     assert model(np.zeros((1, 4), dtype=np.int64)).dtype == np.float32
+
+
+def test_attention_maps_are_causal_rows_of_probabilities(gpt):
+    tokens = np.random.default_rng(6).integers(0, 7, (2, 5))
+    maps = gpt.attention_maps(tokens)
+    assert len(maps) == 2 and maps[0].shape == (2, 2, 5, 5)
+    for weights in maps:
+        np.testing.assert_allclose(weights.sum(axis=-1), 1, rtol=1e-12)
+        assert (weights[..., np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0).all()
+    assert gpt.training

@@ -176,6 +176,30 @@ class GPT(Module):
             dh = block.backward(dh)
         self.tok_emb.backward(self.pos_emb.backward(self.drop.backward(dh)))
 
+    def attention_maps(self, tokens):
+        """Every block's attention weights for ``tokens`` (N, T), in eval mode.
+
+        Returns
+        -------
+        list of (N, n_head, T, T) arrays, one per block: row :math:`i` of head :math:`h`
+        is how position :math:`i` averages the positions :math:`0..i`.
+        """
+        self._check_tokens(tokens)
+        was_training = self.training
+        self.eval()
+        try:
+            h = self.pos_emb(self.tok_emb(tokens))
+            maps = []
+            for block in self.blocks:
+                x = block.norm1(h)
+                _, weights = block.self_attn(x, x, x, is_causal=True,
+                                             average_attn_weights=False)
+                maps.append(weights)
+                h = block(h, is_causal=True)
+        finally:
+            self.train(was_training)
+        return maps
+
     # -- generation -------------------------------------------------------------------------
     def forward_cached(self, tokens, past=None):
         """Logits for ``tokens`` (N, T_new) that follow the positions held in ``past``.
