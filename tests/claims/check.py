@@ -29,7 +29,11 @@ def glue_outputs(notebook) -> dict:
         for output in cell.get("outputs", []):
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
             if name is not None:
-                found[name] = output
+                # In the notebook myst-nb's glue prefixes each MIME type; the build's
+                # glue.json (what values_from_glue reads there) has the plain types.
+                data = {key.removeprefix("application/papermill.record/"): value
+                        for key, value in output.get("data", {}).items()}
+                found[name] = {**output, "data": data}
     return found
 
 
