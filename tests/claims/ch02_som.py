@@ -8,8 +8,11 @@ CLAIMS = {
     "colour_te_before": at_least(0.8),
     "colour_qe_after": between(0.08, 0.16),  # "rises" from below 0.06
     "colour_te_after": at_most(0.05),
-    # The check of the update against the equations.
+    # The check of the update against the equations (typeset with display.sci).
     "som_equation_vs_package_max_diff": at_most(1e-12),
+    # The map unfolding over the unit square: ordered and covering it.
+    "unfold_te": at_most(0.02),
+    "unfold_qe": at_most(0.06),
     # Schedules: wide = ordered but blurred, none = fitted but unordered.
     "schedule_default_qe": between(0.1, 0.16),
     "schedule_default_te": at_most(0.025),
@@ -26,7 +29,7 @@ CLAIMS = {
     "digits_te": at_most(0.08),
     "digits_empty_units": between(1, 15),
     # The k-means limit.
-    "kmeans_vs_som_max_diff": at_most(1e-12),
+    "kmeans_vs_som_max_diff": at_most(0.0),  # "the same arithmetic": exactly 0
     "radius3_qe": at_least(1.5),
     "radius3_te": at_least(0.05),
     "radius1_qe": between(1.1, 1.5),
