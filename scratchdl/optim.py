@@ -66,6 +66,7 @@ class Optimizer:
             raise ValueError(f"{name}: the module has no parameters to optimize")
         self.lr = lr
         self.state = {name: {} for name, _, _ in self.parameters}
+        self._links = _links(self.modules)
 
     @property
     def lr(self) -> float:
@@ -94,43 +95,38 @@ class Optimizer:
         self._check_parameters()
         saved = [(param.copy(), _copy_state(self.state[name]))
                  for name, param, _ in self.parameters]
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for name, param, grad in self.parameters:
-                self.update(param, grad, self.state[name])
-        broken = self._first_non_finite()
-        if broken is not None:
-            for (name, param, _), (old_param, old_state) in zip(self.parameters, saved,
-                                                                 strict=True):
+        # Parameters, gradients and state are finite here, so any NaN or inf the update
+        # makes comes from an overflow, 0/0 or x/0, and NumPy's flags catch exactly those
+        # (no pass over the arrays to look for them).
+        name = None
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                for name, param, grad in self.parameters:
+                    self.update(param, grad, self.state[name])
+        except FloatingPointError as error:
+            for (key, param, _), (old_param, old_state) in zip(self.parameters, saved,
+                                                                strict=True):
                 param[...] = old_param
-                self.state[name] = old_state
+                self.state[key] = old_state
             raise NonFiniteError(
-                f"{self!r}: this step would make {broken} NaN or infinite; no parameter was "
-                "updated. Try a smaller learning rate (or eps > 0)"
-            )
+                f"{self!r}: this step would make parameter {name!r} or its state NaN or "
+                f"infinite ({error}); no parameter was updated. Try a smaller learning "
+                "rate (or eps > 0)"
+            ) from None
 
     def update(self, param, grad, state) -> None:
         raise NotImplementedError
 
-    def _first_non_finite(self):
-        """Name the first parameter or state entry that is not finite, or return None."""
-        for name, param, _ in self.parameters:
-            if not np.all(np.isfinite(param)):
-                return f"parameter {name!r}"
-            for key, value in self.state[name].items():
-                if not np.all(np.isfinite(value)):
-                    return f"the state {key!r} of {name!r}"
-        return None
-
     def _check_parameters(self):
         owner = type(self).__name__
-        current = {name: param for name, param, _ in unique_parameters(self.modules, owner)}
-        for name, param, grad in self.parameters:
-            if current.get(name) is not param:
+        for kind, name, store, key, value in self._links:
+            if store.get(key) is not value:
                 raise RuntimeError(
-                    f"{owner}: parameter {name!r} was replaced after the optimizer was created "
+                    f"{owner}: {kind} {name!r} was replaced after the optimizer was created "
                     "(e.g. by module.to()); create the optimizer after changing the module"
                 )
-            if not np.all(np.isfinite(grad)):
+        for name, _, grad in self.parameters:
+            if not np.isfinite(grad).all():
                 bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
                 raise NonFiniteError(
                     f"{owner}: the gradient of {name!r} contains {bad} NaN or infinite "
@@ -143,6 +139,24 @@ class Optimizer:
     def __repr__(self):
         arguments = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
         return f"{type(self).__name__}({arguments})"
+
+
+def _links(modules) -> list:
+    """``(kind, dotted name, dict, key, value)`` for every child, parameter and gradient.
+
+    A step checks that each ``dict[key]`` is still ``value``: if a parameter or a child was
+    replaced, the optimizer would update arrays that the model no longer uses.
+    """
+    links = []
+    for index, module in enumerate(modules):
+        top = f"{index}." if len(modules) > 1 else ""
+        for prefix, sub in module.named_modules():
+            where = top + (f"{prefix}." if prefix else "")
+            for kind, store in (("module", sub._modules), ("parameter", sub._params),
+                                ("gradient", sub._grads)):
+                links += [(kind, where + key, store, key, value)
+                          for key, value in store.items()]
+    return links
 
 
 def _copy_state(state: dict) -> dict:
