@@ -233,3 +233,13 @@ def test_hexagonal_columns_are_sqrt3_over_2_apart():
     assert HEX_COLUMN_SPACING == pytest.approx(np.sqrt(3) / 2)
     rows_of_column_0 = positions[positions[:, 1] == 0, 0]
     np.testing.assert_allclose(np.diff(rows_of_column_0), 1.0)  # rows stay 1 apart
+
+
+# ------------------------------------------------------------- sizes refused up front
+def test_sizes_past_the_allocation_cap_are_refused_before_allocating():
+    X, y = moons()
+    with pytest.raises(ValueError, match=r"SOM\(.*\): the weights of shape .* more than"):
+        SOM(100_000, 100_000).fit(X)
+    huge = np.broadcast_to(np.zeros((1, 2)), (50_000, 2))  # a view: no memory used yet
+    with pytest.raises(ValueError, match="LabelSpreading: the dense graph of shape"):
+        LabelSpreading().fit(huge, np.r_[0, np.full(49_999, -1)])

@@ -26,6 +26,7 @@ import numbers
 
 import numpy as np
 
+from scratchdl._validation import check_allocation
 from scratchdl.models.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -113,6 +114,7 @@ class _GraphLabeler(ClassifierMixin, BaseEstimator):
         owner = type(self).__name__
         X = check_X(X, "X", owner)
         y = check_partial_labels(y, X.shape[0], owner)
+        check_allocation((len(X), len(X)), owner=owner, what="the dense graph")
         if self.kernel == "knn" and self.n_neighbors > X.shape[0]:
             raise ValueError(f"{owner}: n_neighbors must be at most the number of points "
                              f"({X.shape[0]}), got {self.n_neighbors}")

@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from scratchdl._validation import check_float_array, check_rng
+from scratchdl._validation import check_allocation, check_float_array, check_rng
 from scratchdl.models.base import (
     BaseEstimator,
     Interval,
@@ -300,6 +300,12 @@ class SOM(BaseEstimator):
         """
         self._validate_params()
         X = self._check_X(X, fitted_features=False)  # a refit may change the features
+        n_units = self.grid_rows * self.grid_cols
+        check_allocation((n_units, X.shape[1]), owner=repr(self), what="the weights")
+        check_allocation((n_units, n_units), owner=repr(self), what="the unit distances")
+        if self.training == "batch":
+            check_allocation((len(X), n_units), owner=repr(self),
+                             what="the neighbourhood weights of batch training")
         rng = check_rng(self.random_state, "random_state")
         weights = self._initial_weights(X, rng)
         initial_weights = weights.copy()
