@@ -262,6 +262,15 @@ def test_search_finds_backpropagation(visit):
     assert not page.errors, "search page: " + "\n".join(page.errors)
 
 
+def test_one_visible_search_field(visit):
+    """A wide window shows exactly one search field (the sidebar's)."""
+    page = visit("book/intro.html")
+    page.page.set_viewport_size({"width": 1400, "height": 900})
+    fields = page.page.locator(".search-button-field")
+    visible = [i for i in range(fields.count()) if fields.nth(i).is_visible()]
+    assert len(visible) == 1, f"{len(visible)} visible search fields on the intro page"
+
+
 def test_browser_visits_every_toc_page():
     """The browser test covers the whole table of contents (and search, index)."""
     pages = browser_pages()

@@ -212,3 +212,73 @@ def test_chapter_offers_executed_notebook(chapter):
     assert outputs, f"{executed} has no outputs"
     source = os.path.relpath(HTML / "_sources" / f"{chapter}.ipynb", page.parent)
     assert f'href="{source}"' in text, f"{chapter} does not offer its source {source}"
+
+
+@pytest.mark.parametrize("document", toc_files())
+def test_every_figure_is_numbered_and_captioned(document):
+    """Each image of a page sits in a <figure> with an id (the target of {numref}) and a
+    numbered caption, and its alt text is its own, not derived from the prose
+    (book/_ext/figure_alt.py fails the build on a miss; this checks the result)."""
+    require_build()
+    text = (HTML / f"{document}.html").read_text(encoding="utf-8")
+    figures = re.findall(r"<figure\b[^>]*>.*?</figure>", text, flags=re.S)
+    images_in_figures = sum(len(re.findall(r"<img\b", f)) for f in figures)
+    assert images_in_figures == len(re.findall(r"<img\b", text)), (
+        f"{document}: an image outside a numbered figure")
+    for figure in figures:
+        assert re.search(r'<figure\b[^>]*\bid="[^"]+"', figure), (
+            f"{document}: a figure without a name: {figure[:200]}")
+        assert 'class="caption-number"' in figure, (
+            f"{document}: a figure without a numbered caption: {figure[:200]}")
+        for alt in re.findall(r'<img\b[^>]*\balt="([^"]*)"', figure):
+            assert not alt.startswith("Figure: "), (
+                f"{document}: alt text derived from the prose: {alt!r}")
+
+
+def test_bibliography_labels_are_author_year():
+    """Entries are labelled as the text cites them ("Glorot and Bengio 2010"), not with
+    codes ("GB10") a reader cannot match to "Glorot and Bengio (2010)"."""
+    require_build()
+    text = (HTML / "book" / "bibliography.html").read_text(encoding="utf-8")
+    labels = re.findall(r'class="label"><span class="fn-bracket">\[</span>'
+                        r'(?:<a[^>]*>)?([^<]+)', text)
+    assert labels, "the bibliography has no labelled entries"
+    pattern = re.compile(r"^\S.* (\d{4}[a-z]?|n\.d\.)$")
+    bad = [label for label in labels if not pattern.match(label)]
+    assert not bad, f"bibliography labels not in author-year form: {bad[:10]}"
+    assert len(set(labels)) == len(labels), "two bibliography entries share a label"
+
+
+@pytest.mark.parametrize("document", toc_files())
+def test_one_search_box(document):
+    """One search field per page (the sidebar's); the page header keeps only the
+    magnifier button that opens the same dialog on narrow screens."""
+    require_build()
+    text = (HTML / f"{document}.html").read_text(encoding="utf-8")
+    fields = re.findall(r'<button[^>]*class="[^"]*\bsearch-button-field\b', text)
+    assert len(fields) == 1, f"{document} has {len(fields)} search fields"
+
+
+def test_intro_chapter_map_matches_the_toc():
+    """The intro's chapter table links every chapter the site has, and marks every other
+    row "in preparation" (the intro says what exists today)."""
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    rows = [line for line in intro.splitlines() if re.match(r"\|\s*\d+\s*\|", line)]
+    assert len(rows) == 11, f"the intro's chapter table has {len(rows)} rows, expected 11"
+    toc_chapters = {f.split("/")[-1] for f in toc_files() if f.split("/")[-1][:2].isdigit()}
+    linked = set()
+    for row in rows:
+        targets = set(re.findall(r"\{doc\}`[^`<]*<([^>]+)>`", row))
+        linked |= targets
+        if not targets:
+            assert "in preparation" in row, f"intro row neither links nor says so: {row}"
+        else:
+            assert "in preparation" not in row, f"intro row links and says in preparation: {row}"
+    assert linked == toc_chapters, (
+        f"intro links {sorted(linked)}, the table of contents has {sorted(toc_chapters)}")
+
+
+def test_footer_points_to_how_the_book_checks_itself():
+    require_build()
+    text = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
+    assert 'href="build_report.html"' in text and "How this book checks itself" in text
