@@ -95,14 +95,16 @@ class Optimizer:
         self._check_parameters()
         saved = [(param.copy(), _copy_state(self.state[name]))
                  for name, param, _ in self.parameters]
-        # Parameters, gradients and state are finite here, so any NaN or inf the update
-        # makes comes from an overflow, 0/0 or x/0, and NumPy's flags catch exactly those
-        # (no pass over the arrays to look for them).
+        # Parameters, gradients and state are finite here, so any NaN or inf that NumPy
+        # arithmetic makes comes from an overflow, 0/0 or x/0, which its flags catch; the
+        # last check catches what Python arithmetic on the hyperparameters might make.
         name = None
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 for name, param, grad in self.parameters:
                     self.update(param, grad, self.state[name])
+                    if not np.isfinite(param).all():
+                        raise FloatingPointError("a non-finite result")
         except FloatingPointError as error:
             for (key, param, _), (old_param, old_state) in zip(self.parameters, saved,
                                                                 strict=True):
@@ -302,7 +304,7 @@ class AdamW(Adam):
         super().__init__(module, lr, betas, eps, weight_decay)
 
     def update(self, param, grad, state):
-        param *= 1 - self.lr * self.weight_decay
+        param *= 1 - np.float64(self.lr) * self.weight_decay  # NumPy flags an overflow here
         self._adam_update(param, grad, state)
 
 

@@ -142,6 +142,10 @@ def test_a_scheduler_step_that_overflows_changes_neither_epoch_nor_rate(make, na
     (lambda m: optim.SGD(m, lr=1e308), True, 1e10,
      r"^SGD\(lr=1e\+308.*would make parameter '0\.weight' or its state NaN or infinite "
      r"\(overflow"),
+    # the decay factor 1 - lr * weight_decay overflows before any array is touched
+    (lambda m: optim.AdamW(m, lr=1e300, weight_decay=1e300), True, 1.0,
+     r"^AdamW\(.*would make parameter '0\.weight' or its state NaN or infinite "
+     r"\(overflow encountered in scalar multiply\)"),
     # the squared gradient overflows the second-moment state before the weight moves
     (lambda m: optim.Adam(m, lr=1e-3), True, 1e200,
      r"would make parameter '0\.weight' or its state NaN or infinite \(overflow encountered "
