@@ -203,6 +203,22 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
         np.testing.assert_array_equal(value, before[name])
 
 
+@pytest.mark.parametrize(("make", "shape"), [
+    (lambda: Conv2d(3, 4, (3, 2), padding=(1, 2), dilation=(2, 1), rng=0), (2, 3, 9, 7)),
+    (lambda: Conv2d(3, 2, 5, rng=0), (2, 3, 5, 6)),
+    (lambda: Conv2d(2, 3, 3, padding=1, bias=False, rng=0), (3, 2, 8, 8)),
+    (lambda: Conv1d(2, 3, 3, padding=3, dilation=2, rng=0), (2, 2, 11)),
+])
+def test_fast_stride_one_input_gradient_equals_col2im(make, shape):
+    # The package's stride-1 route and the col2im route the chapter shows: same numbers.
+    layer = make()
+    x = data(shape)
+    dout = data(layer(x).shape, 1)
+    fast = layer.backward(dout)
+    layer._fast_stride_one = False
+    np.testing.assert_allclose(fast, layer.backward(dout), rtol=0, atol=1e-13)
+
+
 def test_conv_transpose_is_the_adjoint_of_conv():
     # <conv(x), y> == <x, conv_transpose(y)> with one shared weight and no bias.
     conv = Conv2d(2, 3, 3, stride=2, padding=1, dilation=2, bias=False, rng=0)

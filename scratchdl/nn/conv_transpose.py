@@ -67,7 +67,7 @@ class ConvTranspose2d(Module):
     Attributes
     ----------
     weight : (in_channels, out_channels, kh, kw) array
-        PyTorch's layout and initialisation, :math:`U(-1/\sqrt{C_{out} k_h k_w},
+        PyTorch's layout and initialization, :math:`U(-1/\sqrt{C_{out} k_h k_w},
         1/\sqrt{C_{out} k_h k_w})` (PyTorch computes the fan-in from the weight's second
         axis).
     bias : (out_channels,) array or None

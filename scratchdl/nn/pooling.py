@@ -72,14 +72,21 @@ class _MaxPoolNd(_PoolNd):
         (N, C, *out) array
         """
         windows = self._windows(x, fill=-np.inf)  # padding never wins the maximum
-        flat = windows.reshape(*windows.shape[:2 + self._nd], -1)
-        # The first maximum in scan order receives the gradient, as in PyTorch.
-        self.argmax = flat.argmax(axis=-1)
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        # One pass per kernel tap over all windows at once (a strided slice each), keeping
+        # the largest value so far and the tap that held it. A strictly larger value
+        # replaces it, so the first maximum in scan order wins, as in PyTorch.
+        taps = windows.reshape(*windows.shape[:2 + self._nd], -1)
+        best = taps[..., 0].copy()
+        self.argmax = np.zeros(best.shape, dtype=np.intp)
+        for tap in range(1, taps.shape[-1]):
+            larger = taps[..., tap] > best
+            np.copyto(best, taps[..., tap], where=larger)
+            np.copyto(self.argmax, tap, where=larger)
+        return best
 
     def backward(self, dout):
-        r"""Route each gradient to its window's maximum: :math:`dL/dx_i = \sum_{q:\,
-        i = \arg\max W_q} dL/dy_q`.
+        r"""Route each gradient to its window's maximum: :math:`d\mathcal{L}/dx_r =
+        \sum_{q:\, r = \arg\max \mathcal{W}_q} \delta_q`.
 
         Parameters
         ----------
