@@ -1,21 +1,30 @@
-"""Speed of scratchdl's Conv2d and MaxPool2d against PyTorch CPU, side by side in one process.
+"""Speed of scratchdl's convolution and pooling layers against PyTorch CPU, side by side.
 
-Times, in float32, the forward + backward pass of
+Times, in float32, one forward + backward pass (input gradient included, as inside a
+network) of each case below, for scratchdl and for PyTorch, interleaved, median of several
+repeats after a warm-up, with PyTorch's thread count set to the number of BLAS threads
+NumPy uses:
 
-* ``Conv2d(16, 32, 3, padding=1)`` on a batch of 64 images of 28x28 (three matrix
-  products of 2 * 64 * 28 * 28 * 32 * 16 * 9 FLOPs each, plus im2col and col2im), and
-* ``MaxPool2d(2)`` on its output, (64, 32, 28, 28),
+* ``Conv2d`` on three shapes (issue 15): the chapter-sized middle layer, batch 64,
+  16 -> 32 channels, 28x28, 3x3, padding 1; a first layer, 1 -> 16 channels; a wide late
+  layer, 64 -> 64 channels on 7x7;
+* ``Conv1d`` on the same three with the 3x3 kernel replaced by 9 taps along 784 (resp. 49)
+  positions, the same number of multiply-adds;
+* ``MaxPool2d(2)`` and ``AvgPool2d(2)`` on (64, 32, 28, 28);
+* ``ConvTranspose2d(32, 16, 4, stride=2, padding=1)`` from 14x14 to 28x28 (a GAN
+  generator's upsampling layer).
 
-for scratchdl and for PyTorch, interleaved, median of several repeats after a warm-up, with
-PyTorch's thread count set to the number of BLAS threads NumPy uses. It prints both thread
-counts, the BLAS library, NumPy's float32 matrix-product rate measured in the same run,
-each implementation's achieved FLOP rate as a fraction of it, and the ratio
-scratchdl / PyTorch (below 1 means scratchdl is faster). The target is a Conv2d ratio of at
-most 1.5.
+For each case it prints our time, PyTorch's, the ratio scratchdl / PyTorch (below 1 means
+scratchdl is faster) and, for the layers made of matrix products, both achieved FLOP
+rates as fractions of NumPy's float32 matrix-product rate measured in the same run. The
+target is a ratio of at most 1.5 for every case; the script exits with status 1 when one
+misses (run it by hand: timing assertions do not belong in the test suite on shared
+machines).
 
-Run it with ``.venv/bin/python benchmarks/bench_conv.py`` on a quiet machine (other
-processes on the same cores make OpenBLAS threads wait for each other and distort both
-sides). With ``--profile`` it also prints where scratchdl's Conv2d spends its time.
+Run it with ``OPENBLAS_NUM_THREADS=2 .venv/bin/python benchmarks/bench_conv.py`` on a quiet
+machine (other processes on the same cores make OpenBLAS threads wait for each other and
+distort both sides); ``uptime`` before and after says how quiet it was. With
+``--profile`` it also prints where scratchdl's Conv2d spends its time.
 """
 
 from __future__ import annotations
@@ -24,92 +33,96 @@ import sys
 
 import numpy as np
 import torch
-from timing import matmul_rate, median_time, setup_threads, side_by_side
+from timing import forward_backward_pair, matmul_rate, median_time, setup_threads, side_by_side
 
+from scratchdl import nn
 from scratchdl.functional import col2im, im2col
-from scratchdl.nn import Conv2d, MaxPool2d
 
-N, C_IN, C_OUT, SIZE, KERNEL = 64, 16, 32, 28, 3
-CONV_FLOPS = 3 * 2 * N * C_OUT * SIZE * SIZE * C_IN * KERNEL * KERNEL
-
-
-def conv_pair(rng):
-    layer = Conv2d(C_IN, C_OUT, KERNEL, padding=1, rng=rng, dtype=np.float32)
-    twin = torch.nn.Conv2d(C_IN, C_OUT, KERNEL, padding=1)
-    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in layer.state_dict().items()})
-    x = rng.standard_normal((N, C_IN, SIZE, SIZE), dtype=np.float32)
-    dout = rng.standard_normal((N, C_OUT, SIZE, SIZE), dtype=np.float32)
-    xt = torch.from_numpy(x.copy()).requires_grad_(True)
-    dt = torch.from_numpy(dout)
-
-    def ours():
-        layer.zero_grad()
-        layer.forward(x)
-        layer.backward(dout)
-
-    def theirs():
-        twin.zero_grad()
-        xt.grad = None
-        twin(xt).backward(dt)
-
-    return ours, theirs, layer, x, dout
+TARGET = 1.5
+N = 64
+CONV_SHAPES = [  # (C_in, C_out, spatial size): middle layer, first layer, wide late layer
+    (16, 32, 28),
+    (1, 16, 28),
+    (64, 64, 7),
+]
 
 
-def pool_pair(rng):
-    pool, twin = MaxPool2d(2), torch.nn.MaxPool2d(2)
-    x = rng.standard_normal((N, C_OUT, SIZE, SIZE), dtype=np.float32)
-    dout = rng.standard_normal((N, C_OUT, SIZE // 2, SIZE // 2), dtype=np.float32)
-    xt = torch.from_numpy(x.copy()).requires_grad_(True)
-    dt = torch.from_numpy(dout)
+def conv_case(rng, nd, c_in, c_out, size):
+    """A Conv1d/Conv2d pair, its data and its FLOPs (three products of equal size)."""
+    dtype = np.float32
+    if nd == 2:
+        ours = nn.Conv2d(c_in, c_out, 3, padding=1, rng=rng, dtype=dtype)
+        theirs = torch.nn.Conv2d(c_in, c_out, 3, padding=1)
+        spatial = (size, size)
+    else:
+        ours = nn.Conv1d(c_in, c_out, 9, padding=4, rng=rng, dtype=dtype)
+        theirs = torch.nn.Conv1d(c_in, c_out, 9, padding=4)
+        spatial = (size * size,)
+    x = rng.standard_normal((N, c_in, *spatial), dtype=dtype)
+    dout = rng.standard_normal((N, c_out, *spatial), dtype=dtype)
+    flops = 3 * 2 * N * c_out * int(np.prod(spatial)) * c_in * 9
+    name = f"Conv{nd}d {N}x{c_in}x{'x'.join(map(str, spatial))}->{c_out}"
+    return name, ours, theirs, x, dout, flops
 
-    def ours():
-        pool.forward(x)
-        pool.backward(dout)
 
-    def theirs():
-        xt.grad = None
-        twin(xt).backward(dt)
-
-    return ours, theirs
+def pool_case(rng, kind):
+    ours = (nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(2)
+    theirs = (torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d)(2)
+    x = rng.standard_normal((N, 32, 28, 28), dtype=np.float32)
+    dout = rng.standard_normal((N, 32, 14, 14), dtype=np.float32)
+    return f"{type(ours).__name__}(2) {N}x32x28x28", ours, theirs, x, dout, 0
 
 
-def profile(layer, x, dout):
-    """Median time of each stage of scratchdl's Conv2d forward + backward."""
+def transpose_case(rng):
+    ours = nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1, rng=rng, dtype=np.float32)
+    theirs = torch.nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1)
+    x = rng.standard_normal((N, 32, 14, 14), dtype=np.float32)
+    dout = rng.standard_normal((N, 16, 28, 28), dtype=np.float32)
+    flops = 3 * 2 * N * 32 * 14 * 14 * 16 * 16
+    return f"ConvTranspose2d {N}x32x14x14->16 k4 s2", ours, theirs, x, dout, flops
+
+
+def profile(rng):
+    """Median time of each stage of scratchdl's Conv2d forward + backward (first shape)."""
+    c_in, c_out, size = CONV_SHAPES[0]
+    _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
     args = (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
-    w = layer.weight.reshape(C_OUT, -1)
+    w = layer.weight.reshape(c_out, -1)
     cols = im2col(x, *args)
-    delta = np.ascontiguousarray(dout.swapaxes(0, 1)).reshape(C_OUT, -1)
-    y = w @ cols
+    delta = dout.reshape(N, c_out, -1)
     dcols = w.T @ delta
     stages = {
         "im2col (pad + strided copy)": lambda: im2col(x, *args),
-        "forward matmul W @ cols": lambda: w @ cols,
-        "output to (N, C, H, W)": lambda: np.ascontiguousarray(
-            y.reshape(C_OUT, N, SIZE, SIZE).swapaxes(0, 1)),
-        "dout to (C, N*H*W)": lambda: dout.swapaxes(0, 1).reshape(C_OUT, -1),
-        "weight-grad matmul": lambda: (cols @ delta.T).T,
-        "input-grad matmul W^T @ delta": lambda: w.T @ delta,
+        "forward W @ cols": lambda: w @ cols,
+        "weight grad sum_n delta_n cols_n^T": lambda: (delta @ cols.swapaxes(1, 2)).sum(0),
+        "input grad W^T @ delta": lambda: w.T @ delta,
         "col2im (9 strided adds)": lambda: col2im(dcols, x.shape, *args),
     }
     total = median_time(lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d forward + backward: {total * 1e3:.2f} ms")
     for name, fn in stages.items():
         seconds = median_time(fn)
-        print(f"  {name:<32} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")
+        print(f"  {name:<36} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")
 
 
-def main() -> None:
+def main() -> int:
     setup_threads()
     rng = np.random.default_rng(0)
     matmul = matmul_rate(rng)
     print(f"NumPy float32 matmul 1024^3: {matmul / 1e9:.1f} GFLOP/s")
-    ours, theirs, layer, x, dout = conv_pair(rng)
-    ratio = side_by_side("Conv2d 64x16x28x28->32 3x3 fwd+bwd", ours, theirs, CONV_FLOPS, matmul)
-    side_by_side("MaxPool2d(2) 64x32x28x28 fwd+bwd", *pool_pair(rng))
-    print(f"Conv2d target ratio <= 1.5: {'met' if ratio <= 1.5 else 'missed'}")
+    cases = [conv_case(rng, nd, *shape) for nd in (2, 1) for shape in CONV_SHAPES]
+    cases += [pool_case(rng, "max"), pool_case(rng, "avg"), transpose_case(rng)]
+    ratios = {}
+    for name, ours, theirs, x, dout, flops in cases:
+        ours_step, theirs_step = forward_backward_pair(ours, theirs, x, dout)
+        ratios[name] = side_by_side(name, ours_step, theirs_step, flops, matmul)
+    missed = [name for name, ratio in ratios.items() if ratio > TARGET]
+    print(f"target ratio <= {TARGET}: "
+          + ("met by every case" if not missed else f"missed by {', '.join(missed)}"))
     if "--profile" in sys.argv:
-        profile(layer, x, dout)
+        profile(rng)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from timing import median_time, setup_threads, side_by_side
+from timing import forward_backward_pair, median_time, setup_threads, side_by_side
 
 from scratchdl.nn import LSTM
 
@@ -57,21 +57,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     layer = LSTM(D, H, rng=rng, dtype=np.float32)
     twin = torch.nn.LSTM(D, H, batch_first=True)
-    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in layer.state_dict().items()})
     x = rng.standard_normal((N, T, D), dtype=np.float32)
     dout = rng.standard_normal((N, T, H), dtype=np.float32)
-    xt = torch.from_numpy(x.copy()).requires_grad_(True)
-    dt = torch.from_numpy(dout)
-
-    def ours():
-        layer.zero_grad()
-        layer.forward(x)
-        layer.backward(dout)
-
-    def theirs():
-        twin.zero_grad()
-        xt.grad = None
-        twin(xt)[0].backward(dt)
+    ours, theirs = forward_backward_pair(layer, twin, x, dout, output=lambda out: out[0])
 
     # Multiply-adds: forward x W_ih^T and h W_hh^T per step; backward three times that.
     flops = 3 * 2 * N * T * 4 * H * (D + H)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from timing import matmul_rate, setup_threads, side_by_side
+from timing import forward_backward_pair, matmul_rate, setup_threads, side_by_side
 
 from scratchdl.losses import CrossEntropyLoss
 from scratchdl.nn import Linear, ReLU, Sequential
@@ -30,21 +30,9 @@ def bench_linear(rng, matmul) -> None:
     n, d_in, d_out = 512, 1024, 1024
     layer = Linear(d_in, d_out, rng=rng, dtype=np.float32)
     twin = torch.nn.Linear(d_in, d_out)
-    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in layer.state_dict().items()})
     x = rng.standard_normal((n, d_in), dtype=np.float32)
     dout = rng.standard_normal((n, d_out), dtype=np.float32)
-    xt = torch.from_numpy(x.copy()).requires_grad_(True)
-    dt = torch.from_numpy(dout)
-
-    def ours():
-        layer.zero_grad()
-        layer.forward(x)
-        layer.backward(dout)
-
-    def theirs():
-        twin.zero_grad()
-        xt.grad = None
-        twin(xt).backward(dt)
+    ours, theirs = forward_backward_pair(layer, twin, x, dout)
 
     side_by_side("Linear 512x1024->1024 fwd+bwd", ours, theirs, 3 * 2 * n * d_in * d_out, matmul)
 

@@ -82,3 +82,30 @@ def side_by_side(name: str, ours, theirs, flops: float = 0.0, matmul: float = 0.
             return f"{flops / seconds / 1e9:6.1f} GFLOP/s{share}"
         print(f"{'':<34} scratchdl {rate(a)}   torch {rate(b)}")
     return a / b
+
+
+def forward_backward_pair(ours, theirs, x, dout, output=lambda y: y):
+    """``(ours_step, theirs_step)``: one forward + backward pass of each module, timed alike.
+
+    ``theirs`` gets a copy of ``ours``'s weights first, so both compute the same numbers.
+    ``ours_step`` zeroes the gradients, runs ``forward(x)`` and ``backward(dout)``;
+    ``theirs_step`` does the same through autograd, with the input's gradient required
+    (as inside a network). ``output`` picks the tensor to backpropagate from what
+    ``theirs`` returns (``lambda out: out[0]`` for ``torch.nn.LSTM``).
+    """
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v, copy=True))
+                            for k, v in ours.state_dict().items()})
+    xt = torch.from_numpy(np.array(x, copy=True)).requires_grad_(True)
+    dt = torch.from_numpy(np.array(dout, copy=True))
+
+    def ours_step():
+        ours.zero_grad()
+        ours.forward(x)
+        ours.backward(dout)
+
+    def theirs_step():
+        theirs.zero_grad()
+        xt.grad = None
+        output(theirs(xt)).backward(dt)
+
+    return ours_step, theirs_step
