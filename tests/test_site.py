@@ -282,3 +282,32 @@ def test_footer_points_to_how_the_book_checks_itself():
     require_build()
     text = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
     assert 'href="build_report.html"' in text and "How this book checks itself" in text
+
+
+def _chapter_markdown(chapter: str) -> str:
+    cells = json.loads((ROOT / f"{chapter}.ipynb").read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+_CHAPTERS = [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("chapter", _CHAPTERS)
+def test_chapter_shape(chapter):
+    """Learning objectives at the top, a summary at the end, glued numbers not bold, and
+    one solution toggle per exercise (DESIGN.md, chapter standards)."""
+    text = _chapter_markdown(chapter)
+    objectives = re.search(r"(?i)you will be able to|after this (chapter|page) you|"
+                           r"learning objectives", text[:6000])
+    assert objectives, f"{chapter}: no learning objectives at the top"
+    assert re.search(r"^## Summary", text, flags=re.M), f"{chapter}: no summary"
+    bold = re.findall(r"\*\*[^*\n]*\{glue:text\}`[^`]+`[^*\n]*\*\*", text)
+    assert not bold, f"{chapter}: glued numbers in bold: {bold[:3]}"
+    if "## Exercises" in text:
+        exercises = text.split("## Exercises", 1)[1].split("\n## ", 1)[0]
+        questions = re.sub(r"^(:::+|```+)\{admonition\}.*?^\1\s*$", "", exercises,
+                           flags=re.M | re.S)
+        numbered = re.findall(r"^(?:\*\*)?\d+\. ?", questions, flags=re.M)
+        toggles = re.findall(r"^:::\{admonition\}|^```\{admonition\}", exercises, flags=re.M)
+        assert len(toggles) == len(numbered), (
+            f"{chapter}: {len(numbered)} exercises but {len(toggles)} solution toggles")
