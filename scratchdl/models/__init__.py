@@ -1,10 +1,14 @@
-"""Models that are not trained by backpropagation alone, as scikit-learn-style estimators.
+"""Complete models, of two kinds: estimators not trained by backpropagation, in
+scikit-learn's style (``fit``, ``predict``, ``score``), and composite Modules assembled
+from :mod:`scratchdl.nn` and trained by backpropagation (the recurrent sequence models and
+the GPT).
 
 * self-organizing map (chapter 02): :class:`SOM`, and :class:`KMeans`, its limit
 * graph-based semi-supervised learning (chapter 03): :class:`LabelPropagation`,
   :class:`LabelSpreading`; pseudo-labeling with :class:`SelfTrainingClassifier`
-* recurrent sequence models (chapters 05, 06), Modules built from :mod:`scratchdl.nn`:
-  :class:`SequenceClassifier`, :class:`CharLanguageModel`
+* recurrent sequence models (chapters 05, 06), composite Modules:
+  :class:`SequenceClassifier`, :class:`CharLanguageModel`; the character-model recipe
+  shared with chapter 11 is in :mod:`scratchdl.models.sequence`
 * restricted Boltzmann machines and deep belief networks (chapter 09):
   :class:`BernoulliRBM`, :class:`DBN`
 * the Transformer (chapter 11): :class:`GPT`, a decoder-only language model with
