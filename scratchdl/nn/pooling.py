@@ -8,6 +8,7 @@ looping over the few kernel offsets, never over pixels or samples.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -75,12 +76,14 @@ class _MaxPoolNd(_PoolNd):
         # One pass per kernel tap over all windows at once (a strided slice each), keeping
         # the largest value so far and the tap that held it. A strictly larger value
         # replaces it, so the first maximum in scan order wins, as in PyTorch.
-        taps = windows.reshape(*windows.shape[:2 + self._nd], -1)
-        best = taps[..., 0].copy()
-        self.argmax = np.zeros(best.shape, dtype=np.intp)
-        for tap in range(1, taps.shape[-1]):
-            larger = taps[..., tap] > best
-            np.copyto(best, taps[..., tap], where=larger)
+        offsets = list(itertools.product(*(range(k) for k in self.kernel_size)))
+        best = windows[(Ellipsis, *offsets[0])].copy()
+        self.argmax = np.zeros(best.shape, dtype=np.min_scalar_type(len(offsets) - 1))
+        larger = np.empty(best.shape, dtype=bool)
+        for tap, offset in enumerate(offsets[1:], start=1):
+            candidate = windows[(Ellipsis, *offset)]
+            np.greater(candidate, best, out=larger)
+            np.maximum(best, candidate, out=best)
             np.copyto(self.argmax, tap, where=larger)
         return best
 
@@ -115,7 +118,13 @@ class _AvgPoolNd(_PoolNd):
         (N, C, *out) array
         """
         windows = self._windows(x, fill=0)
-        return windows.mean(axis=tuple(range(-self._nd, 0)))
+        # Summed one kernel tap at a time (a strided slice each), then divided once.
+        offsets = itertools.product(*(range(k) for k in self.kernel_size))
+        total = windows[(Ellipsis, *next(offsets))].copy()
+        for offset in offsets:
+            total += windows[(Ellipsis, *offset)]
+        total /= math.prod(self.kernel_size)
+        return total
 
     def backward(self, dout):
         r"""Every input of a window gets :math:`1/|W|` of its gradient.
