@@ -42,7 +42,7 @@ from scratchdl.plot import PALETTE
 INK = "#222222"
 """Colour of outlines, text and forward arrows."""
 GRADIENT = PALETTE[3]
-"""Colour of gradient (backward) arrows: Okabe-Ito vermillion."""
+"""Colour of gradient (backward) arrows, Okabe-Ito vermillion."""
 FILL = "#F2F2F2"
 """Default fill of boxes and nodes."""
 SHAPES = ("rect", "round", "circle")
@@ -54,7 +54,7 @@ ARROW_STYLES = {
                  "arrowstyle": "-|>"},
     "plain": {"color": "#888888", "linestyle": "-", "linewidth": 1.2, "arrowstyle": "-"},
 }
-"""Line properties of each arrow kind (the book's convention; see the module docstring)."""
+"""Line properties of each arrow kind, the book's convention (see the module docstring)."""
 
 
 class Node:
@@ -107,8 +107,8 @@ class Grid:
         Rows and columns; row 0 is drawn at the top, as a matrix is written.
     cell : float
         Side of one cell in data units.
-    patches : list of list of Rectangle
-        ``patches[i][j]`` is cell ``(i, j)``.
+    patches : list
+        ``patches[i][j]`` is the matplotlib rectangle of cell ``(i, j)``.
     texts : list of Text
         The cell labels drawn (empty when none).
     """

@@ -8,9 +8,9 @@ terminal ``repr`` gives the plain source.
 
 Numbers in prose are typeset for reading, not printed as Python prints them:
 :func:`sci` gives ``1.2 × 10⁻¹⁴`` and ``exactly 0``, :func:`number` gives ``12,345``.
-A chapter glues the typeset text (``glue("err", sci(err), display=False)``, shown with
-``{glue:text}`err` ``); :func:`parse_number` reads it back, so the claims test checks
-the number exactly as the reader sees it.
+A chapter glues the typeset text, ``glue("err", sci(err), display=False)``, and its prose
+shows it with the ``glue:text`` role; :func:`parse_number` reads it back, so the claims
+test checks the number exactly as the reader sees it.
 """
 
 from __future__ import annotations
