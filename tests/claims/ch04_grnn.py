@@ -21,6 +21,7 @@ CLAIMS = {
     "loo_cross_part": between(-0.03, 0.03),           # expectation 0
     "loo_split_residual": at_most(1e-12),             # the three add up (typeset, sci)
     "loo_test_mse": at_most(0.02),                    # the estimator error alone
+    "loo_estimator_over_test": between(0.5, 2.0),     # "the same size"
     # Exercise 3, executed: more neighbours for a wider sigma.
     "effective_neighbours": between(2.0, 30.0),
     "effective_neighbours_double": between(4.0, 60.0),
