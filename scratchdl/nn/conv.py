@@ -2,8 +2,8 @@
 
 Both are the same code for one or two spatial axes: the input is unfolded into columns
 (:func:`scratchdl.functional.im2col`, a strided view copied once), so the forward pass is
-a single matrix product, and the backward pass is two more plus a fold
-(:func:`scratchdl.functional.col2im`). Like PyTorch, the layers compute a
+one matrix product per sample (all in one batched ``@``), and the backward pass is two
+more plus a fold (:func:`scratchdl.functional.col2im`). Like PyTorch, the layers compute a
 cross-correlation (the kernel is not flipped).
 """
 
@@ -56,7 +56,8 @@ class _ConvNd(Module):
         self.x_shape = self.out_shape = None
 
     def forward(self, x):
-        r"""Cross-correlate ``x`` with every kernel: :math:`Y_n = W_{mat}\, X^{col}_n + b`.
+        r"""Cross-correlate ``x`` with every kernel: :math:`\mathbf{Y}_n = \mathbf{W}_{mat}\,
+        \mathbf{X}^{col}_n + \mathbf{b}\mathbf{1}^\top`.
 
         Parameters
         ----------
@@ -84,13 +85,15 @@ class _ConvNd(Module):
     def backward(self, dout):
         r"""Gradients of the convolution, all as matrix products on the columns.
 
-        With :math:`\delta_n = \partial L/\partial Y_n` arranged as (C_out, positions), like
-        :math:`Y_n`,
+        With :math:`\boldsymbol{\Delta}_n = d\mathcal{L}/d\mathbf{Y}_n` arranged as
+        (C_out, positions), like :math:`\mathbf{Y}_n`,
 
         .. math::
-            \frac{\partial L}{\partial W_{mat}} = \sum_n \delta_n\, (X^{col}_n)^\top, \quad
-            \frac{\partial L}{\partial b} = \sum_n \delta_n \mathbf{1}, \quad
-            \frac{\partial L}{\partial X^{col}_n} = W_{mat}^\top \delta_n,
+            \frac{d\mathcal{L}}{d\mathbf{W}_{mat}} = \sum_n \boldsymbol{\Delta}_n\,
+            (\mathbf{X}^{col}_n)^\top, \quad
+            \frac{d\mathcal{L}}{d\mathbf{b}} = \sum_n \boldsymbol{\Delta}_n \mathbf{1}, \quad
+            \frac{d\mathcal{L}}{d\mathbf{X}^{col}_n} = \mathbf{W}_{mat}^\top
+            \boldsymbol{\Delta}_n,
 
         and ``col2im`` adds each column entry back onto the input element it was copied
         from. Parameter gradients are added to ``grads``.

@@ -39,12 +39,12 @@ class ConvTranspose2d(Module):
     r"""2-D transposed convolution, as ``torch.nn.ConvTranspose2d`` (``groups=1``).
 
     With :math:`\mathbf{W}_{mat}` the weight reshaped to
-    :math:`C_{in} \times C_{out} k_h k_w` and :math:`\mathbf{X}` the input arranged as
-    :math:`C_{in} \times N H W`,
+    :math:`C_{in} \times C_{out} k_h k_w` and :math:`\mathbf{X}_n` sample :math:`n` of the
+    input arranged as :math:`C_{in} \times H W`,
 
     .. math::
-        \mathbf{Y}^{col} = \mathbf{W}_{mat}^\top \mathbf{X}, \qquad
-        \mathbf{y} = \operatorname{fold}(\mathbf{Y}^{col}) + b,
+        \mathbf{Y}^{col}_n = \mathbf{W}_{mat}^\top \mathbf{X}_n, \qquad
+        \mathbf{y}_n = \operatorname{fold}(\mathbf{Y}^{col}_n) + \mathbf{b},
 
     exactly the input gradient of a ``Conv2d(out_channels, in_channels, ...)`` with the
     same weight: every input value scatters a copy of its kernel, scaled, onto the output,
@@ -161,13 +161,14 @@ class ConvTranspose2d(Module):
     def backward(self, dout):
         r"""Gradients: a convolution of ``dout`` with the same weight.
 
-        With :math:`\mathbf{D}^{col}` = ``im2col(dout)`` (the windows every input position
-        wrote to),
+        With :math:`\mathbf{D}^{col}_n` = ``im2col(dout)[n]`` (the windows every input
+        position of sample :math:`n` wrote to),
 
         .. math::
-            \frac{dL}{d\mathbf{X}} = \mathbf{W}_{mat}\, \mathbf{D}^{col}, \qquad
-            \frac{dL}{d\mathbf{W}_{mat}} = \mathbf{X}\, (\mathbf{D}^{col})^\top, \qquad
-            \frac{dL}{db_o} = \sum_{n,i,j} \delta_{n,o,i,j}.
+            \frac{d\mathcal{L}}{d\mathbf{X}_n} = \mathbf{W}_{mat}\, \mathbf{D}^{col}_n, \qquad
+            \frac{d\mathcal{L}}{d\mathbf{W}_{mat}} = \sum_n \mathbf{X}_n\,
+            (\mathbf{D}^{col}_n)^\top, \qquad
+            \frac{d\mathcal{L}}{db_o} = \sum_{n,i,j} \delta_{n,o,i,j}.
 
         Parameter gradients are added to ``grads``.
 
