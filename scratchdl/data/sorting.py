@@ -19,7 +19,7 @@ def make_sorting(length=6, n_digits=3, *, test_fraction=0.2, rng=None):
 
     A sequence ``s`` and its sorted version ``t`` form the model input
     ``x = s + t[:-1]`` (length ``2 * length - 1``) and the target ``y``, which is
-    :data:`IGNORE` at the first ``length - 1`` positions and ``t`` after them: position
+    ``IGNORE`` (-1) at the first ``length - 1`` positions and ``t`` after them: position
     ``length - 1 + i`` (having seen all of ``s`` and ``t[:i]``) must predict ``t[i]``.
 
     Parameters

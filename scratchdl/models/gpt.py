@@ -1,7 +1,7 @@
 """A small decoder-only Transformer language model (GPT), with sampling and a key-value cache.
 
 Token and position embeddings, a stack of pre-norm causal self-attention blocks (each a
-:class:`~scratchdl.nn.TransformerEncoderLayer` with ``norm_first=True`` under a causal
+:class:`~scratchdl.nn.transformer.TransformerEncoderLayer` with ``norm_first=True`` under a causal
 mask: a "decoder-only" block has no cross-attention, so it is an encoder block that cannot
 look ahead), a final LayerNorm, and an output layer whose weight *is* the token embedding
 (weight tying, Press and Wolf 2017). The layout follows GPT-2 and nanoGPT.

@@ -1,8 +1,8 @@
 """Training and evaluating character-level language models on one fixed budget.
 
 Any Module whose ``forward`` maps (N, T) token ids to (N, T, V) next-token logits and whose
-``backward`` takes dL/d(logits) fits: chapter 11's :class:`~scratchdl.models.GPT` and
-chapter 06's :class:`~scratchdl.models.CharLanguageModel` with an LSTM. Both are trained
+``backward`` takes dL/d(logits) fits: chapter 11's :class:`~scratchdl.models.gpt.GPT` and
+chapter 06's :class:`~scratchdl.models.sequence.CharLanguageModel` with an LSTM. Both are trained
 on the same random windows (nanoGPT's ``get_batch``), so a comparison spends the same
 budget: steps × batch size × context length characters.
 """

@@ -329,7 +329,7 @@ class MultiheadAttention(Module):
     def backward(self, dout):
         r"""Return ``(dquery, dkey, dvalue)`` and add the parameter gradients.
 
-        Through the output projection (a :class:`Linear`), then
+        Through the output projection (a :class:`~scratchdl.nn.linear.Linear`), then
         :func:`scaled_dot_product_attention_backward` on every head at once, then the input
         projections: :math:`dL/d\mathbf X_q = (dL/d\mathbf Q) \mathbf W_q` and
         :math:`dL/d\mathbf W_q = (dL/d\mathbf Q)^\top \mathbf X_q`, likewise for keys and

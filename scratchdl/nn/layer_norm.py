@@ -1,6 +1,6 @@
 """Layer normalization (Ba, Kiros and Hinton, 2016): normalize each sample over its features.
 
-It sits beside :mod:`scratchdl.nn.normalization` (batch normalization) in a module of its
+It sits beside batch normalization (``scratchdl.nn.normalization``) in a module of its
 own: it has no running statistics and no train/eval difference, because every statistic
 is computed over one sample's features, never across the batch.
 """

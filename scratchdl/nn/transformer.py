@@ -140,7 +140,7 @@ class TransformerEncoderLayer(_TransformerLayer):
     -----
     ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: ``src``
     (N, L, E) if ``batch_first`` else (L, N, E); the masks as in
-    :class:`MultiheadAttention`. ``backward(dout)`` returns dL/d(src).
+    :class:`~scratchdl.nn.attention.MultiheadAttention`. ``backward(dout)`` returns dL/d(src).
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
