@@ -23,6 +23,7 @@ from scratchdl.models import (
     LabelPropagation,
     LabelSpreading,
     SelfTrainingClassifier,
+    loo_mse,
 )
 from scratchdl.models.base import BaseEstimator
 from scratchdl.models.kmeans import lloyd_step
@@ -126,16 +127,48 @@ def test_refit_with_a_bad_parameter_changes_nothing(name):
     same(before, learned(estimator))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_refit_with_bad_data_changes_nothing(name):
+# A value past the distance range is refused by every estimator that computes distances
+# (SelfTrainingClassifier computes none: its network's training reports the divergence).
+BAD_VALUES = [(name, value, match) for name in NAMES
+              for value, match in [(np.nan, "NaN"), (np.inf, "infinite"),
+                                   (1e200, "squared distances between its rows would "
+                                           "overflow")]
+              if not (name == "SelfTrainingClassifier" and value == 1e200)]
+
+
+@pytest.mark.parametrize("name,value,match", BAD_VALUES)
+def test_refit_with_bad_data_changes_nothing(name, value, match):
     estimator, X, y = fitted(name)
     estimator.fit(X) if y is None else estimator.fit(X, y)
     before = learned(estimator)
     bad = X.copy()
-    bad[3, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    bad[3, 1] = value
+    with pytest.raises(ValueError, match=f"{name}: X .*{match}"):
         estimator.fit(bad) if y is None else estimator.fit(bad, y)
     same(before, learned(estimator))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "SelfTrainingClassifier"])
+def test_predict_refuses_what_fit_refuses(name):
+    estimator, X, y = fitted(name)
+    estimator.fit(X) if y is None else estimator.fit(X, y)
+    for bad, match in [(X[:0], "at least one"), (X[:, :1], "features|shape"),
+                       (X * 1e200, "would overflow"), (np.full_like(X, np.nan), "NaN")]:
+        with pytest.raises(ValueError, match=f"{name}: X .*({match})"):
+            estimator.predict(bad)
+
+
+@pytest.mark.parametrize("sigmas,error,match", [
+    ([], ValueError, "sigmas must hold at least one width"),
+    ([0.1, np.nan], ValueError, "sigmas contains 1 NaN"),
+    ("wide", TypeError, "sigmas must be a numpy array"),
+    ([[0.1]], ValueError, "sigmas must have 1 dimensions"),
+    ([0.1, 0.0], ValueError, r"sigma must be in \(0"),
+])
+def test_loo_mse_refuses_bad_widths(sigmas, error, match):
+    X, y = moons()
+    with pytest.raises(error, match=f"loo_mse: {match}"):
+        loo_mse(X, y.astype(float), sigmas)
 
 
 # ------------------------------------------------------------- extreme hyperparameters
@@ -153,11 +186,10 @@ def test_som_learning_rate_that_overflows_raises_and_changes_nothing():
     X, _ = moons()
     som = SOM(3, 3, n_iterations=50, random_state=0).fit(X)
     before = learned(som)
-    som.set_params(learning_rate=1e300, training="batch", neighborhood_function="mexican_hat",
-                   sigma=2.0, n_iterations=20)
+    som.set_params(learning_rate=1e300, n_iterations=20)
     with pytest.raises(FloatingPointError, match=r"SOM\(.*\): training made the weights "
                                                  r"non-finite .*lower learning_rate"):
-        som.fit(X * 1e300)
+        som.fit(X)
     same(before, learned(som))
 
 

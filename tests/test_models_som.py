@@ -153,7 +153,7 @@ def test_kmeans_basics():
         KMeans(2, init=np.zeros((3, 3))).fit(X)
     with pytest.raises(ValueError, match="n_clusters"):
         KMeans(0).fit(X)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match=r"KMeans: X must have shape \(N, 3\) like the"):
         km.predict(X[:, :2])
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "Options",
     "RegressorMixin",
     "check_X",
+    "check_distance_range",
     "check_is_fitted",
     "check_n_rows",
     "squared_distances",
@@ -251,6 +252,21 @@ def check_n_rows(y, n: int, name: str, owner: str) -> None:
     """``y`` must have as many rows as ``X``."""
     if y.shape[0] != n:
         raise ValueError(f"{owner}: {name} has {y.shape[0]} rows but X has {n}")
+
+
+def check_distance_range(X: np.ndarray, name: str, owner: str) -> np.ndarray:
+    """Refuse values so large that :func:`squared_distances` between rows would overflow.
+
+    ``|a|^2 + |b|^2 + 2 |a.b|`` is at most ``4 D m^2`` for entries up to ``m`` in size, so
+    entries up to ``sqrt(max_float / (8 D))`` are safe. Returns ``X``.
+    """
+    limit = float(np.sqrt(np.finfo(np.float64).max / (8 * max(X.shape[-1], 1))))
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > limit:
+        raise ValueError(f"{owner}: {name} has entries up to {largest:.3g} in size; squared "
+                         f"distances between its rows would overflow (entries must stay "
+                         f"below {limit:.3g}): scale the data first")
+    return X
 
 
 def squared_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ from scratchdl.models.base import (
     Interval,
     Options,
     RegressorMixin,
+    check_distance_range,
     check_is_fitted,
     check_n_rows,
     check_X,
@@ -144,7 +145,7 @@ class GRNN(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         owner, chunk_size = "GRNN", self.chunk_size
-        X = check_X(X, "X", owner)
+        X = check_distance_range(check_X(X, "X", owner), "X", owner)
         y = check_float_array(y, "y", ndim=(1, 2), owner=owner)
         check_n_rows(y, X.shape[0], "y", owner)
         Y = y.reshape(len(y), -1).astype(np.float64)
@@ -191,6 +192,7 @@ class GRNN(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "X_")
         X = check_X(X, "X", "GRNN", n_features=self.X_.shape[1])
+        X = check_distance_range(X, "X", "GRNN")
         out = np.empty((X.shape[0], self.y_.shape[1]))
         for start in range(0, X.shape[0], self.chunk_size):
             rows = slice(start, start + self.chunk_size)
@@ -221,12 +223,17 @@ def loo_mse(X, y, sigmas, *, chunk_size=1024):
         :math:`\\frac{1}{N}\\sum_i \\lVert y_i - \\hat y_{-i}(x_i) \\rVert^2` per width.
     """
     owner = "loo_mse"
-    X = check_X(X, "X", owner)
+    X = check_distance_range(check_X(X, "X", owner), "X", owner)
     y = check_float_array(y, "y", ndim=(1, 2), owner=owner)
     check_n_rows(y, X.shape[0], "y", owner)
     if X.shape[0] < 2:
         raise ValueError(f"{owner}: leave-one-out needs at least 2 points, got 1")
-    sigmas = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
+    if isinstance(sigmas, numbers.Real):
+        sigmas = [sigmas]
+    sigmas = check_float_array(np.asarray(sigmas) if isinstance(sigmas, (list, tuple))
+                               else sigmas, "sigmas", ndim=1, owner=owner)
+    if sigmas.size == 0:
+        raise ValueError(f"{owner}: sigmas must hold at least one width, got none")
     for sigma in sigmas:
         _check_sigma(float(sigma), owner)
     chunk_size = _check_chunk_size(chunk_size, owner)
@@ -316,7 +323,7 @@ class PNN(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         owner = "PNN"
-        X = check_X(X, "X", owner)
+        X = check_distance_range(check_X(X, "X", owner), "X", owner)
         y = check_int_labels(y, "y", length=X.shape[0], owner=owner)
         classes, index, counts = np.unique(y, return_inverse=True, return_counts=True)
         if self.priors is None:
@@ -342,6 +349,7 @@ class PNN(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "X_")
         X = check_X(X, "X", "PNN", n_features=self.X_.shape[1])
+        X = check_distance_range(X, "X", "PNN")
         log_weight = np.log(self.priors_ / self.class_count_)
         out = np.empty((X.shape[0], len(self.classes_)))
         for start in range(0, X.shape[0], self.chunk_size):

@@ -11,7 +11,9 @@ from scratchdl.models.base import (
     BaseEstimator,
     Interval,
     Options,
+    check_distance_range,
     check_is_fitted,
+    check_X,
     squared_distances,
 )
 
@@ -83,7 +85,7 @@ class KMeans(BaseEstimator):
         """Cluster ``X`` (N, n_features); ``y`` is ignored. Returns ``self``."""
         self._validate_params()
         owner, k = "KMeans", self.n_clusters
-        X = check_float_array(X, "X", ndim=2, owner=owner)
+        X = check_distance_range(check_X(X, "X", owner), "X", owner)
         if len(X) < k:
             raise ValueError(f"{owner}: X has {len(X)} samples, fewer than n_clusters={k}")
         if isinstance(self.init, np.ndarray):
@@ -112,8 +114,6 @@ class KMeans(BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each row of ``X``, shape (N,)."""
         check_is_fitted(self, "cluster_centers_")
-        X = check_float_array(X, "X", ndim=2, owner="KMeans")
-        if X.shape[1] != self.cluster_centers_.shape[1]:
-            raise ValueError(f"KMeans: X has {X.shape[1]} features, but the model was fitted "
-                             f"with {self.cluster_centers_.shape[1]}")
+        X = check_X(X, "X", "KMeans", n_features=self.cluster_centers_.shape[1])
+        X = check_distance_range(X, "X", "KMeans")
         return squared_distances(X, self.cluster_centers_).argmin(axis=1)

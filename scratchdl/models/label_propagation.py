@@ -32,6 +32,7 @@ from scratchdl.models.base import (
     ClassifierMixin,
     Interval,
     Options,
+    check_distance_range,
     check_is_fitted,
     check_n_rows,
     check_X,
@@ -112,7 +113,7 @@ class _GraphLabeler(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         owner = type(self).__name__
-        X = check_X(X, "X", owner)
+        X = check_distance_range(check_X(X, "X", owner), "X", owner)
         y = check_partial_labels(y, X.shape[0], owner)
         check_allocation((len(X), len(X)), owner=owner, what="the dense graph")
         if self.kernel == "knn" and self.n_neighbors > X.shape[0]:
@@ -160,6 +161,7 @@ class _GraphLabeler(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "label_distributions_")
         X = check_X(X, "X", type(self).__name__, n_features=self.X_.shape[1])
+        X = check_distance_range(X, "X", type(self).__name__)
         scores = self._affinity(X, self.X_, shift=True) @ self.label_distributions_
         return _normalize_rows(scores)
 

@@ -22,6 +22,7 @@ from scratchdl.models.base import (
     BaseEstimator,
     Interval,
     Options,
+    check_distance_range,
     check_is_fitted,
     squared_distances,
 )
@@ -243,7 +244,7 @@ class SOM(BaseEstimator):
         if fitted_features and X.shape[1] != self.n_features_in_:
             raise ValueError(f"SOM: {name} has {X.shape[1]} features, but the map was fitted "
                              f"with {self.n_features_in_}")
-        return X
+        return check_distance_range(X, name, "SOM")
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, "weights_")
