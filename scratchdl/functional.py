@@ -400,12 +400,27 @@ def im2col(x, kernel_size, stride, padding, dilation):
     """
     nd = len(kernel_size)
     _check_windows_fit("im2col", x.shape, kernel_size, padding, dilation)
-    x = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding]) if any(padding) else x
+    x = pad_spatial(x, padding) if any(padding) else x
     windows = sliding_windows(x, kernel_size, stride, dilation)  # (N, C, *out, *k)
     n, c, out = x.shape[0], x.shape[1], windows.shape[2:2 + nd]
     # To (N, C, *k, *out): one copy, then rows (c, tap) and columns (positions) per sample.
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
     return windows.transpose(order).reshape(n, c * math.prod(kernel_size), math.prod(out))
+
+
+def pad_spatial(x, padding, fill=0):
+    """``x`` (N, C, *spatial) with ``padding[a]`` values ``fill`` on both sides of axis a.
+
+    The same as ``np.pad(x, ..., constant_values=fill)`` on the spatial axes, written as
+    one allocation and one copy because ``np.pad``'s generality costs more than the copy
+    on the small arrays of a training step.
+    """
+    spatial = x.shape[2:]
+    out = np.full((*x.shape[:2], *(n + 2 * p for n, p in zip(spatial, padding, strict=True))),
+                  fill, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in
+                                           zip(padding, spatial, strict=True))] = x
+    return out
 
 
 def _check_windows_fit(owner, shape, kernel_size, padding, dilation):

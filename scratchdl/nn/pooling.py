@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from scratchdl.functional import fold, sliding_windows
+from scratchdl.functional import fold, pad_spatial, sliding_windows
 from scratchdl.nn._checks import as_tuple, check_dout, check_spatial_input
 from scratchdl.nn.module import Module
 
@@ -41,8 +41,7 @@ class _PoolNd(Module):
         """Check ``x``, pad it with ``fill`` and return its (N, C, *out, *k) windows."""
         check_spatial_input(self, x, None, None, self.kernel_size, self.padding,
                             (1,) * self._nd)
-        pad = [(0, 0), (0, 0)] + [(p, p) for p in self.padding]
-        padded = np.pad(x, pad, constant_values=fill) if any(self.padding) else x
+        padded = pad_spatial(x, self.padding, fill) if any(self.padding) else x
         windows = sliding_windows(padded, self.kernel_size, self.stride, (1,) * self._nd)
         self.x_shape, self.dtype_ = x.shape, x.dtype
         self.out_shape = windows.shape[:2 + self._nd]
