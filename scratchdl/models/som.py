@@ -45,7 +45,7 @@ SIGMA_DECAYS = ("asymptotic_decay", "inverse_decay_to_one", "linear_decay_to_one
 def euclidean_distances(X, weights) -> np.ndarray:
     """Distances between rows of X (N, D) and of weights (U, D), shape (N, U).
 
-    The square root of :func:`~scratchdl.models.base.squared_distances`, which
+    The square root of ``scratchdl.models.base.squared_distances``, which
     expands ``|x - w|^2 = |x|^2 - 2 x.w + |w|^2`` so that no (N, U, D) array is built
     (MiniSom does the same).
     """
