@@ -284,8 +284,9 @@ class PNN(ClassifierMixin, BaseEstimator):
     sigma : float
         Width of the Gaussian pattern units.
     priors : (C,) array, optional
-        Class prior probabilities; by default the class frequencies in the training set,
-        which makes the PNN the GRNN of the one-hot labels.
+        Positive class prior probabilities, one per class in ``y`` (normalized to sum to
+        one); by default the class frequencies in the training set, which makes the PNN
+        the GRNN of the one-hot labels.
     chunk_size : int
         Queries processed at once.
 
