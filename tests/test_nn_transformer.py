@@ -222,3 +222,22 @@ def test_training_refuses_bad_input():
     with pytest.raises(ValueError, match="longer than block_size = 8"):
         train_language_model(model, AdamW(model), np.zeros(8, dtype=np.int64), steps=1,
                              batch_size=2, block_size=8)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_a_bad_mask_changes_nothing(norm_first):
+    layer = TransformerDecoderLayer(8, 2, 16, batch_first=True, norm_first=norm_first, rng=0)
+    tgt, memory = data((2, 3, 8)), data((2, 4, 8), 1)
+    layer(tgt, memory)
+    caches = [(m.x_hat, m.inv_std) for m in (layer.norm1, layer.norm2, layer.norm3)]
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 4\)"):
+        layer(tgt, memory, memory_key_padding_mask=np.zeros((2, 3), dtype=bool))
+    for m, (x_hat, inv_std) in zip((layer.norm1, layer.norm2, layer.norm3), caches,
+                                   strict=True):
+        assert m.x_hat is x_hat and m.inv_std is inv_std
+    encoder = TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=norm_first, rng=0)
+    encoder(tgt)
+    before = encoder.norm1.x_hat
+    with pytest.raises(ValueError, match="attn_mask"):
+        encoder(tgt, src_mask=np.zeros((2, 2)))
+    assert encoder.norm1.x_hat is before

@@ -155,8 +155,13 @@ class TransformerEncoderLayer(_TransformerLayer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """Return the layer's output, shaped like ``src``."""
-        self.self_attn._check_inputs(*(self._to_batch_first(src),) * 3)
         x = self._to_batch_first(src)
+        # Check input and masks before any sub-layer caches anything: a call that raises
+        # changes nothing.
+        self.self_attn._check_inputs(x, x, x)
+        N, L, _ = x.shape
+        self.self_attn._additive_mask(src_mask, src_key_padding_mask, is_causal, N, L, L,
+                                      x.dtype)
 
         def attend(h):
             out, _ = self.self_attn(h, h, h, key_padding_mask=src_key_padding_mask,
@@ -231,7 +236,12 @@ class TransformerDecoderLayer(_TransformerLayer):
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         """Return the layer's output, shaped like ``tgt``."""
         x, m = self._to_batch_first(tgt), self._to_batch_first(memory)
-        self.multihead_attn._check_inputs(x, m, m)
+        self.multihead_attn._check_inputs(x, m, m)  # all checks before any caching
+        (N, L, _), S = x.shape, m.shape[1]
+        self.self_attn._additive_mask(tgt_mask, tgt_key_padding_mask, tgt_is_causal, N, L, L,
+                                      x.dtype)
+        self.multihead_attn._additive_mask(memory_mask, memory_key_padding_mask,
+                                           memory_is_causal, N, L, S, x.dtype)
 
         def self_attend(h):
             out, _ = self.self_attn(h, h, h, key_padding_mask=tgt_key_padding_mask,
