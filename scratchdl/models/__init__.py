@@ -16,8 +16,8 @@ the GPT).
 * kernel networks (chapter 04): :class:`GRNN` (with :func:`loo_mse`) and :class:`PNN`
 """
 
-from scratchdl.models.gpt import GPT
 from scratchdl.models.dbn import DBN
+from scratchdl.models.gpt import GPT
 from scratchdl.models.grnn import GRNN, PNN, loo_mse
 from scratchdl.models.kmeans import KMeans
 from scratchdl.models.label_propagation import LabelPropagation, LabelSpreading

@@ -99,7 +99,7 @@ class Options:
         self.values = tuple(values)
 
     def is_satisfied_by(self, value) -> bool:
-        return any(value == option and type(value) is type(option) for option in self.values)
+        return any(type(value) is type(option) and value == option for option in self.values)
 
     def __str__(self) -> str:
         return "one of " + ", ".join(repr(v) for v in self.values)
