@@ -26,6 +26,9 @@ CLAIMS = {
     # ... because a few hard points dominate the mean, and the split decides the order.
     "spiral_worst5_share": between(0.15, 0.6),
     "spiral_median_point_loss": at_most(0.01),
+    "spiral_worst5_max_radius": at_most(0.2),  # "where the three arms meet"
+    "spiral_median_radius": between(0.4, 0.6),
+    "spiral_worst5_wrong": between(3, 5),
     "spiral_other_splits_held_out_lower": at_most(3),  # not "below on every split"
     "spiral_n_train": between(450, 450),
     "spiral_n_test": between(150, 150),
