@@ -81,8 +81,11 @@ def test_gibbs_samples_follow_the_conditionals(tiny):
     assert np.abs(samples.mean(axis=0) - expected).max() < 0.015
 
 
-def test_exact_gradient_matches_finite_differences(tiny):
-    X = (np.random.default_rng(4).random((30, 5)) < 0.4).astype(float)
+@pytest.mark.parametrize("n_visible, n_hidden", [(5, 3), (3, 5)])
+def test_exact_gradient_matches_finite_differences(n_visible, n_hidden):
+    # (5, 3) sums over the hidden states, (3, 5) over the visible states.
+    tiny = random_rbm(n_visible, n_hidden, seed=1)
+    X = (np.random.default_rng(4).random((30, n_visible)) < 0.4).astype(float)
     gradient = tiny.exact_gradient(X)
     eps = 1e-6
     for name in ("components_", "intercept_hidden_", "intercept_visible_"):
@@ -277,7 +280,8 @@ def test_bad_log_partition_arguments():
     with pytest.raises(ValueError, match="base_rate"):
         rbm.log_partition("ais", base_rate=np.array([0.0, 0.5, 0.5, 0.5]))
     with pytest.raises(ValueError, match="exact_gradient"):
-        random_rbm(MAX_EXACT_UNITS + 1, 2).exact_gradient(np.zeros((1, MAX_EXACT_UNITS + 1)))
+        big = MAX_EXACT_UNITS + 1
+        random_rbm(big, big).exact_gradient(np.zeros((1, big)))
 
 
 def test_a_non_finite_update_raises_and_changes_nothing(monkeypatch):

@@ -22,14 +22,14 @@ from scratchdl.models.rbm import BernoulliRBM
 
 
 class DBN(BaseEstimator):
-    """A stack of :class:`BernoulliRBM` trained greedily, layer by layer.
+    """A stack of :class:`~scratchdl.models.rbm.BernoulliRBM` trained greedily, layer by layer.
 
     Parameters
     ----------
     hidden_layer_sizes : tuple of int
         Hidden units of each RBM, bottom to top (as scikit-learn's ``MLPClassifier``).
     learning_rate, batch_size, n_iter, k, persistent
-        Passed to every RBM (see :class:`BernoulliRBM`).
+        Passed to every RBM (see :class:`~scratchdl.models.rbm.BernoulliRBM`).
     random_state : int, np.random.Generator or None
         Seeds every RBM in turn and the samples.
 
@@ -112,7 +112,7 @@ class DBN(BaseEstimator):
 
         Each RBM becomes ``Linear(n_features, n_components)`` (weight ``components_``,
         bias ``intercept_hidden_``) followed by ``Sigmoid``, so the network's forward
-        pass equals :meth:`transform`. With ``n_outputs``, a freshly initialised
+        pass equals :meth:`DBN.transform`. With ``n_outputs``, a freshly initialised
         ``Linear`` output layer (for logits) is appended.
 
         Parameters

@@ -56,7 +56,7 @@ class BernoulliRBM(BaseEstimator):
     batch_size : int
         Rows per mini-batch; also the number of persistent chains.
     n_iter : int
-        Passes over the training data in :meth:`fit`.
+        Passes over the training data in :meth:`BernoulliRBM.fit`.
     verbose : int
         Print the mean pseudo-likelihood after every pass when positive.
     random_state : int, np.random.Generator or None
@@ -351,7 +351,7 @@ class BernoulliRBM(BaseEstimator):
         ----------
         X : (N, D) array with values in [0, 1]
         method, **ais_options
-            Passed to :meth:`log_partition`.
+            Passed to :meth:`BernoulliRBM.log_partition`.
 
         Returns
         -------
@@ -366,29 +366,40 @@ class BernoulliRBM(BaseEstimator):
 
         Data term minus model term: for the weights,
         :math:`\langle \mathbf{h}\mathbf{v}^\top\rangle_{\text{data}} -
-        \langle \mathbf{h}\mathbf{v}^\top\rangle_{\text{model}}`, the model expectation
-        summed over every visible state weighted by :math:`p(\mathbf{v})` (so D is at
-        most :data:`MAX_EXACT_UNITS`).
+        \langle \mathbf{h}\mathbf{v}^\top\rangle_{\text{model}}`. The model expectation
+        is a sum over every state of the smaller layer (at most :data:`MAX_EXACT_UNITS`
+        units), each weighted by its marginal probability, with the other layer's
+        conditional mean: :math:`\sum_{\mathbf{v}} p(\mathbf{v})\,
+        \mathbb{E}[\mathbf{h} \mid \mathbf{v}]\,\mathbf{v}^\top` or
+        :math:`\sum_{\mathbf{h}} p(\mathbf{h})\,\mathbf{h}\,
+        \mathbb{E}[\mathbf{v} \mid \mathbf{h}]^\top`.
 
         Returns
         -------
         dict with keys ``"components_"``, ``"intercept_hidden_"``, ``"intercept_visible_"``
         """
         X, W, c, b = self._checked(X)
-        D = W.shape[1]
-        if D > MAX_EXACT_UNITS:
-            raise ValueError(f"{type(self).__name__}: exact_gradient enumerates 2**{D} "
-                             f"visible states; it needs at most {MAX_EXACT_UNITS} features")
+        H, D = W.shape
+        if min(H, D) > MAX_EXACT_UNITS:
+            raise ValueError(f"{type(self).__name__}: exact_gradient enumerates the states "
+                             f"of the smaller layer; it needs at most {MAX_EXACT_UNITS} "
+                             f"features or hidden units, got {D} and {H}")
         log_z = self._log_partition_exact(W, c, b)
-        model_hv = np.zeros_like(W)
-        model_h = np.zeros_like(c)
-        model_v = np.zeros_like(b)
-        for V in _all_states(D, W.dtype):
-            p = np.exp(-self._free_energy(V, W, c, b) - log_z)
-            Ph = sigmoid(V @ W.T + c)
-            model_hv += (Ph * p[:, None]).T @ V
-            model_h += p @ Ph
-            model_v += p @ V
+        model_hv, model_h, model_v = np.zeros_like(W), np.zeros_like(c), np.zeros_like(b)
+        if D <= H:
+            for V in _all_states(D, W.dtype):
+                p = np.exp(-self._free_energy(V, W, c, b) - log_z)      # p(v)
+                Ph = sigmoid(V @ W.T + c)                                # E[h | v]
+                model_hv += (Ph * p[:, None]).T @ V
+                model_h += p @ Ph
+                model_v += p @ V
+        else:
+            for Hs in _all_states(H, W.dtype):
+                p = np.exp(Hs @ c + softplus(Hs @ W + b).sum(axis=1) - log_z)   # p(h)
+                Pv = sigmoid(Hs @ W + b)                                 # E[v | h]
+                model_hv += (Hs * p[:, None]).T @ Pv
+                model_h += p @ Hs
+                model_v += p @ Pv
         Ph_data = sigmoid(X @ W.T + c)
         n = X.shape[0]
         return {"components_": Ph_data.T @ X / n - model_hv,
@@ -396,11 +407,11 @@ class BernoulliRBM(BaseEstimator):
                 "intercept_visible_": X.mean(axis=0) - model_v}
 
     def estimate_gradient(self, X):
-        """The contrastive-divergence estimate of :meth:`exact_gradient` on a batch.
+        """The contrastive-divergence estimate of :meth:`BernoulliRBM.exact_gradient` on a batch.
 
         The positive (data) term uses p(h | v) on ``X``; the negative (model) term runs
         ``k`` Gibbs steps, from the batch (CD-k) or from the persistent chains (PCD,
-        whose state it advances). Used by :meth:`partial_fit`; the chapter compares it
+        whose state it advances). Used by :meth:`BernoulliRBM.partial_fit`; the chapter compares it
         with the exact gradient.
 
         Returns
