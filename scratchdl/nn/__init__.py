@@ -12,7 +12,7 @@ from scratchdl.nn.conv import Conv1d, Conv2d
 from scratchdl.nn.conv_transpose import ConvTranspose2d
 from scratchdl.nn.dropout import Dropout
 from scratchdl.nn.embedding import Embedding
-from scratchdl.nn.flatten import Flatten
+from scratchdl.nn.flatten import Flatten, Unflatten
 from scratchdl.nn.layer_norm import LayerNorm
 from scratchdl.nn.linear import Linear
 from scratchdl.nn.module import Module
@@ -59,6 +59,7 @@ __all__ = [
     "GlobalAvgPool1d",
     "GlobalAvgPool2d",
     "Flatten",
+    "Unflatten",
     "LayerNorm",
     "MultiheadAttention",
     "scaled_dot_product_attention",

@@ -1,7 +1,9 @@
-"""Flatten: merge a range of axes, e.g. (N, C, H, W) to (N, C*H*W) before a Linear layer."""
+"""Flatten merges a range of axes, e.g. (N, C, H, W) to (N, C*H*W) before a Linear layer;
+Unflatten splits one axis, its inverse."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from scratchdl._validation import check_float_array
@@ -81,3 +83,63 @@ class Flatten(Module):
         if (self.start_dim, self.end_dim) == (1, -1):
             return ""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``, as ``torch.nn.Unflatten``.
+
+    The inverse of :class:`Flatten`: (N, C*H*W) to (N, C, H, W) with ``dim=1`` and
+    ``unflattened_size=(C, H, W)``, e.g. after the first ``Linear`` layer of a generator
+    whose later layers are (transposed) convolutions.
+
+    Parameters
+    ----------
+    dim : int
+        The axis split (negative counts from the end).
+    unflattened_size : tuple of int >= 1
+        The new axes; their product must equal the size of axis ``dim``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Unflatten(1, (2, 3, 4))(np.ones((5, 24))).shape
+    (5, 2, 3, 4)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        owner = type(self).__name__
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{owner}: dim must be an int, got {dim!r}")
+        if (not isinstance(unflattened_size, (tuple, list)) or not unflattened_size
+                or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+                       for s in unflattened_size)):
+            raise ValueError(f"{owner}: unflattened_size must be a non-empty tuple of "
+                             f"integers >= 1, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+        self.x_shape = None
+        self.out_spec = (None, None)
+
+    def forward(self, x):
+        """Reshape ``x`` with axis ``dim`` split into ``unflattened_size``."""
+        owner = describe(self)
+        check_float_array(x, "x", owner=owner)
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"{owner}: x with shape {x.shape} has no axis {self.dim}")
+        dim = self.dim % x.ndim
+        if x.shape[dim] != math.prod(self.unflattened_size):
+            raise ValueError(f"{owner}: axis {self.dim} of x has size {x.shape[dim]}, not "
+                             f"{math.prod(self.unflattened_size)} = the product of "
+                             f"{self.unflattened_size}; x has shape {x.shape}")
+        self.x_shape = x.shape
+        y = x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+        self.out_spec = (y.shape, y.dtype)
+        return y
+
+    def backward(self, dout):
+        """Give ``dout`` the input's shape back."""
+        check_dout(self, dout, *self.out_spec)
+        return dout.reshape(self.x_shape)
+
+    def extra_repr(self):
+        return f"{self.dim}, {self.unflattened_size}"
