@@ -57,7 +57,7 @@ test: setup-test book
 
 lint: setup
 	$(BIN)/ruff check scratchdl tests benchmarks book
-	$(PYTHON) -m tests.spelling
+	$(BIN)/python -m tests.spelling
 
 serve:
 	@test -f _build/html/index.html || { echo "no built site: run make book first"; exit 1; }
