@@ -2,10 +2,15 @@
 
 They run after `make book` (which `make test` does first): every page of the table of
 contents exists, no page shows an error, a traceback or anything written to stderr, every
-image a page references exists and has alt text, every internal link and anchor
-resolves, each chapter offers its executed notebook for download, and no page loads a
-script or stylesheet from another host — MathJax in particular comes from the site's own
-_static folder. `tests/test_browser.py` checks the same site in a real browser.
+image a page references exists, has alt text of its own and sits in a numbered, captioned
+figure, every internal link and anchor resolves, each chapter offers its executed
+notebook for download, and no page loads a script or stylesheet from another host —
+MathJax in particular comes from the site's own _static folder. The site conventions of
+issue 10 are checked too: one search field per page, bibliography labels in the
+author-year form the text cites, an intro whose chapter map links exactly the chapters
+that exist, a footer pointing to the appendix on how the book checks itself, and each
+chapter's shape (objectives, summary, one solution toggle per exercise, no bold glued
+number). `tests/test_browser.py` checks the same site in a real browser.
 """
 
 from __future__ import annotations
@@ -184,7 +189,8 @@ def test_every_internal_link_resolves():
 
 @pytest.mark.parametrize("document", toc_files())
 def test_every_image_has_alt_text(document):
-    """Alt text comes from the cell (mystnb image alt) or book/_ext/figure_alt.py."""
+    """Alt text is written for each figure in its cell's metadata (mystnb image alt);
+    book/_ext/figure_alt.py fails the build on a figure without it."""
     require_build()
     path = HTML / f"{document}.html"
     text = path.read_text(encoding="utf-8")
