@@ -172,10 +172,10 @@ class SGD(Optimizer):
     With :math:`g = \nabla_\theta L + \lambda \theta` (weight decay :math:`\lambda`):
 
     .. math::
-        b \leftarrow \mu b + (1 - \tau) g \quad (b = g \text{ at the first step}), \qquad
+        b \leftarrow \rho b + (1 - \tau) g \quad (b = g \text{ at the first step}), \qquad
         \theta \leftarrow \theta - \eta\, d,
 
-    where :math:`d = b`, or :math:`d = g + \mu b` with Nesterov momentum, or :math:`d = g`
+    where :math:`d = b`, or :math:`d = g + \rho b` with Nesterov momentum, or :math:`d = g`
     without momentum. This is ``torch.optim.SGD``'s rule.
 
     Parameters
@@ -184,7 +184,7 @@ class SGD(Optimizer):
     lr : float >= 0
         :math:`\eta`.
     momentum : float >= 0
-        :math:`\mu`.
+        :math:`\rho`.
     dampening : float in [0, 1]
         :math:`\tau`.
     nesterov : bool
