@@ -6,7 +6,7 @@ activities, and so on. The result can be used two ways:
 
 * as a generative model: Gibbs sampling in the top RBM, then one top-down pass through
   the lower RBMs' conditionals :math:`p(\mathbf{h}^{(l-1)} \mid \mathbf{h}^{(l)})`;
-* as the initialisation of a feed-forward network (``Linear`` + ``Sigmoid`` per layer,
+* as the initialization of a feed-forward network (``Linear`` + ``Sigmoid`` per layer,
   with each RBM's weights and hidden biases), fine-tuned by backpropagation.
 """
 
@@ -112,14 +112,14 @@ class DBN(BaseEstimator):
 
         Each RBM becomes ``Linear(n_features, n_components)`` (weight ``components_``,
         bias ``intercept_hidden_``) followed by ``Sigmoid``, so the network's forward
-        pass equals :meth:`DBN.transform`. With ``n_outputs``, a freshly initialised
+        pass equals :meth:`DBN.transform`. With ``n_outputs``, a freshly initialized
         ``Linear`` output layer (for logits) is appended.
 
         Parameters
         ----------
         n_outputs : int, optional
         rng : np.random.Generator, int or None
-            Initialises the output layer.
+            Initializes the output layer.
 
         Returns
         -------

@@ -437,7 +437,7 @@ class BernoulliRBM(BaseEstimator):
                 "intercept_visible_": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
 
     # ------------------------------------------------------------- training
-    def _initialise(self, n_features, dtype, rng):
+    def _initialize(self, n_features, dtype, rng):
         self.components_ = rng.normal(0, 0.01, (self.n_components, n_features)).astype(dtype)
         self.intercept_hidden_ = np.zeros(self.n_components, dtype=dtype)
         self.intercept_visible_ = np.zeros(n_features, dtype=dtype)
@@ -479,7 +479,7 @@ class BernoulliRBM(BaseEstimator):
         X = self._check_visible(X)
         rng = check_rng(self.random_state, "random_state")
         self.random_state_ = rng
-        self._initialise(X.shape[1], X.dtype, rng)
+        self._initialize(X.shape[1], X.dtype, rng)
         starts = range(0, X.shape[0], self.batch_size)
         for iteration in range(1, self.n_iter + 1):
             for start in starts:
@@ -490,7 +490,7 @@ class BernoulliRBM(BaseEstimator):
         return self
 
     def partial_fit(self, X, y=None):
-        """One gradient step on the batch ``X`` (initialising the weights if needed).
+        """One gradient step on the batch ``X`` (initializing the weights if needed).
 
         Returns
         -------
@@ -501,7 +501,7 @@ class BernoulliRBM(BaseEstimator):
             X, *_ = self._checked(X)
         else:
             X = self._check_visible(X)
-            self._initialise(X.shape[1], X.dtype, self._rng())
+            self._initialize(X.shape[1], X.dtype, self._rng())
         if self.persistent and not hasattr(self, "h_samples_"):
             self.h_samples_ = np.zeros((self.batch_size, self.n_components), dtype=X.dtype)
         self._step(X, self._rng())
@@ -509,7 +509,7 @@ class BernoulliRBM(BaseEstimator):
 
 
 def ais_betas(n_betas: int) -> np.ndarray:
-    """Inverse temperatures 0 = beta_0 < ... < beta_K = 1 for AIS.
+    """Inverse temperatures 0 = beta_1 < ... < beta_K = 1 for AIS, K = ``n_betas``.
 
     Salakhutdinov and Murray (2008) used 500 steps up to 0.5, 4,000 up to 0.9 and
     10,000 up to 1: denser where the distributions change fastest. The same proportions
