@@ -5,7 +5,8 @@
 * bundled with the package: :func:`load_digits` (8x8 handwritten digits)
 * preparing data: :func:`train_test_split`, :class:`StandardScaler`, :func:`one_hot`
 * sequences: :func:`make_delayed_recall`, :func:`make_adding_problem`,
-  :func:`make_noisy_sine`, :class:`CharVocabulary`
+  :func:`make_noisy_sine`, :class:`CharVocabulary`, :func:`make_sorting` (digit sequences
+  and their sorted order)
 * text: :func:`load_tiny_shakespeare` (nanoGPT's character-level data, its split), the
   text of the character-level language models of chapters 05, 06 and 11
 * mode-collapse benchmarks: :func:`make_ring_of_gaussians`, :func:`make_grid_of_gaussians`
@@ -27,6 +28,7 @@ from scratchdl.data.sequences import (
     make_delayed_recall,
     make_noisy_sine,
 )
+from scratchdl.data.sorting import make_sorting
 from scratchdl.data.synthetic import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from scratchdl.data.text import load_tiny_shakespeare
 
@@ -35,6 +37,7 @@ __all__ = [
     "make_adding_problem",
     "make_delayed_recall",
     "make_noisy_sine",
+    "make_sorting",
     "StandardScaler",
     "iterate_minibatches",
     "load_digits",
