@@ -10,8 +10,9 @@ import pytest
 
 from scratchdl import graph
 from scratchdl.gradcheck import TOLERANCE, gradcheck, numerical_gradient, relative_error
-from scratchdl.models.gnn import GAT, GCN, MLP, SparseDropout
+from scratchdl.models.gnn import GAT, GCN, MLP
 from scratchdl.nn.graph import GATConv, GCNConv, SAGEConv
+from scratchdl.nn.linear import Linear
 from scratchdl.nn.module import Module
 
 N = 8
@@ -92,16 +93,28 @@ def test_gradcheck_models_in_training_mode(model):
     assert result.passed(), result
 
 
-def test_sparse_dropout_only_touches_nonzeros_and_keeps_the_mean():
+@pytest.mark.parametrize("make", [lambda: GCN(6, 5, 3, rng=0), lambda: GAT(6, 2, 3, heads=2, rng=0),
+                                  lambda: MLP(6, 5, 3, rng=0)])
+def test_models_read_sparse_input_as_the_dense_layers_would(make):
+    model = make().eval()
+    edge_index = awkward_graph(4)[0]
+    x = np.random.default_rng(4).standard_normal((N, 6))
+    x[x < 0.3] = 0.0  # mostly zeros, as bag-of-words features are
+    first = model.layers[0]
+    dense = first.forward(x) if isinstance(first, Linear) else first.forward(x, edge_index)
+    hidden = model.embed(x, edge_index)
+    assert np.allclose(model.activations[0].forward(dense), hidden, atol=1e-14)
+
+
+def test_sparse_input_dropout_touches_only_the_nonzeros():
+    model = MLP(50, 4, 2, dropout=0.5, bias=False, rng=0)
     x = np.zeros((200, 50))
     x[::3, ::2] = 1.0
-    layer = SparseDropout(0.5, rng=0)
-    y = layer.forward(x)
-    assert np.all(y[x == 0] == 0)
-    assert set(np.unique(y[x != 0])) == {0.0, 2.0}
-    assert abs(y.sum() / x.sum() - 1) < 0.05
-    layer.eval()
-    assert layer.forward(x) is x
+    model.forward(x, np.zeros((2, 0), dtype=np.int64))
+    rows, cols, values, mask, _ = model.sparse_cache
+    assert np.all(x[rows, cols] == 1.0) and rows.size == np.count_nonzero(x)
+    assert set(np.unique(values)) == {0.0, 2.0}
+    assert abs(values.mean() - 1) < 0.05
 
 
 # -- utilities ------------------------------------------------------------------------------

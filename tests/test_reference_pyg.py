@@ -131,3 +131,17 @@ def test_pyg_state_dict_loads_unchanged():
         ours.load_state_dict(state)  # strict: the same keys and shapes
         for name, value in state.items():
             assert np.array_equal(ours.state_dict()[name], value)
+
+
+def test_gat_models_elu_matches_torch():
+    from scratchdl.models.gnn import ELU
+    x = np.random.default_rng(0).standard_normal((5, 4)) * 3
+    x[0, 0] = 0.0
+    layer = ELU()
+    y = layer.forward(x)
+    x_t = torch.tensor(x, requires_grad=True)
+    y_t = torch.nn.functional.elu(x_t)
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    y_t.backward(torch.tensor(g))
+    assert np.abs(y - y_t.detach().numpy()).max() < 1e-15
+    assert np.abs(layer.backward(g) - x_t.grad.numpy()).max() < 1e-15

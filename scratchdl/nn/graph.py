@@ -141,12 +141,19 @@ class GCNConv(Module):
         -------
         (N, out_channels) array
         """
-        edge_index, edge_weight = _check_graph_inputs(self, x, edge_index, edge_weight)
-        num_nodes = x.shape[0]
-        edge_index, weight = self.propagation(edge_index, edge_weight, num_nodes, x.dtype)
+        _check_graph_inputs(self, x, edge_index, edge_weight)
+        return self.propagate(self.lin.forward(x), edge_index, edge_weight)   # W x_j first
+
+    def propagate(self, h, edge_index, edge_weight=None):
+        r"""The propagation alone, :math:`y_i = \sum_{j \to i} \hat a_{ji} h_j + b`, for
+        features already projected, ``h = x W^T`` of shape (N, out_channels)."""
+        num_nodes = h.shape[0]
+        edge_index = check_edge_index(edge_index, num_nodes, describe(self))
+        edge_weight = check_edge_weight(edge_weight, edge_index.shape[1], h.dtype,
+                                        describe(self))
+        edge_index, weight = self.propagation(edge_index, edge_weight, num_nodes, h.dtype)
         source, target = edge_index
-        h = self.lin.forward(x)                                           # W x_j
-        out = scatter(weight[:, None] * h[source], target, num_nodes)     # sum over j -> i
+        out = scatter(weight[:, None] * h[source], target, num_nodes)   # sum over j -> i
         self.cache = (edge_index, weight, out.shape, out.dtype)
         if self.bias is not None:
             out = out + self.bias
@@ -154,24 +161,27 @@ class GCNConv(Module):
 
     def backward(self, dout):
         r"""Gradients of :math:`y_i = \sum_{j \to i} \hat a_{ji} h_j + b`, :math:`h = x
-        \mathbf W^\top`.
+        \mathbf W^\top`: :meth:`propagate_backward`, then ``lin``'s backward pass turns
+        :math:`\partial L/\partial h` into :math:`\partial L/\partial x` and
+        :math:`\partial L/\partial \mathbf W`."""
+        return self.lin.backward(self.propagate_backward(dout))
+
+    def propagate_backward(self, dout):
+        r"""Back through the propagation only: returns :math:`\partial L/\partial h`.
 
         .. math::
             \frac{\partial L}{\partial h_j} = \sum_{i:\, j \to i} \hat a_{ji}\,
             \frac{\partial L}{\partial y_i}, \qquad
             \frac{\partial L}{\partial b} = \sum_i \frac{\partial L}{\partial y_i},
 
-        messages sent back along every edge, from target to source; then ``lin``'s
-        backward turns :math:`\partial L/\partial h` into :math:`\partial L/\partial x`
-        and :math:`\partial L/\partial \mathbf W`.
+        messages sent back along every edge, from target to source.
         """
         shape, dtype = (None, None) if self.cache is None else self.cache[2:]
         check_dout(self, dout, shape, dtype)
         (source, target), weight = self.cache[:2]
         if self.bias is not None:
             self.grads["bias"] += dout.sum(axis=0)
-        dh = scatter(weight[:, None] * dout[target], source, dout.shape[0])
-        return self.lin.backward(dh)
+        return scatter(weight[:, None] * dout[target], source, dout.shape[0])
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}"
@@ -349,12 +359,18 @@ class GATConv(Module):
         -------
         (N, heads * out_channels) array, or (N, out_channels) with ``concat=False``
         """
-        edge_index, _ = _check_graph_inputs(self, x, edge_index)
-        N, H, C = x.shape[0], self.heads, self.out_channels
+        _check_graph_inputs(self, x, edge_index)
+        return self.attend(self.lin.forward(x), edge_index)              # all heads' W x_j
+
+    def attend(self, h, edge_index):
+        r"""Everything after the projection: scores, softmax, weighted sums, bias, for
+        features already projected, ``h = x W^T`` of shape (N, heads * out_channels)."""
+        N, H, C = h.shape[0], self.heads, self.out_channels
+        edge_index = check_edge_index(edge_index, N, describe(self))
         if self.add_self_loops:
             edge_index, _ = add_self_loops(*remove_self_loops(edge_index), num_nodes=N)
         source, target = edge_index
-        h = self.lin.forward(x).reshape(N, H, C)                      # h_j, per head
+        h = h.reshape(N, H, C)                                           # h_j, per head
         score = (h * self.att_src).sum(-1)[source] + (h * self.att_dst).sum(-1)[target]
         alpha = edge_softmax(np.where(score > 0, score, self.negative_slope * score),
                              target, N)                               # (E, H)
@@ -386,6 +402,10 @@ class GATConv(Module):
         :math:`h_i` through :math:`a_{dst}`, so each edge's score gradient flows to both
         ends.
         """
+        return self.lin.backward(self.attend_backward(dout))
+
+    def attend_backward(self, dout):
+        """Back through :meth:`attend`: returns dL/dh, (N, heads * out_channels)."""
         shape, dtype = (None, None) if self.cache is None else self.out_spec
         check_dout(self, dout, shape, dtype)
         (source, target), h, score, alpha, keep = self.cache
@@ -404,7 +424,7 @@ class GATConv(Module):
         dh += dsrc[:, :, None] * self.att_src + ddst[:, :, None] * self.att_dst
         self.grads["att_src"] += (dsrc[:, :, None] * h).sum(axis=0, keepdims=True)
         self.grads["att_dst"] += (ddst[:, :, None] * h).sum(axis=0, keepdims=True)
-        return self.lin.backward(dh.reshape(N, H * C))
+        return dh.reshape(N, H * C)
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}, heads={self.heads}"
