@@ -153,3 +153,14 @@ def test_erf_values():
     x = np.array([-3.0, -0.5, 0.0, 0.5, 3.0])
     np.testing.assert_allclose(F.erf(x), [math.erf(v) for v in x], rtol=0)
     assert F.erf(np.array(0.25)).shape == ()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_equals_the_two_branch_formula_bitwise(dtype):
+    # The one-expression form used for speed must be exactly sigma = 1/(1+z) for x >= 0
+    # and z/(1+z) for x < 0, with z = exp(-|x|), including the infinities and NaN.
+    x = np.concatenate([np.linspace(-800, 800, 40001), [np.inf, -np.inf, np.nan, -0.0]])
+    x = x.astype(dtype)
+    z = np.exp(-np.abs(x))
+    two_branch = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    np.testing.assert_array_equal(F.sigmoid(x), two_branch)

@@ -164,3 +164,19 @@ def test_bad_hyperparameters():
         nn.GRU(2, 3, num_layers=0)
     with pytest.raises(TypeError, match="dtype"):
         nn.RNN(2, 3, dtype=np.int64)
+
+
+def test_state_names_in_messages_come_from_one_declaration():
+    lstm = nn.LSTM(3, 4, rng=0)
+    x = np.zeros((2, 5, 3))
+    assert nn.LSTM.states == ("h", "c") and nn.GRU.states == nn.RNN.states == ("h",)
+    with pytest.raises(ValueError, match=r"hx\[1\] \(c_0\) must have shape"):
+        lstm(x, (np.zeros((1, 2, 4)), np.zeros((1, 3, 4))))
+    out, _ = lstm(x)
+    with pytest.raises(ValueError, match="dc_n must have shape"):
+        lstm.backward(np.zeros_like(out), None, np.zeros((1, 3, 4)))
+    with pytest.raises(ValueError, match=r"GRU\(3, 4\): hx must have shape"):
+        nn.GRU(3, 4, rng=0)(x, np.zeros((1, 3, 4)))
+    assert nn.RNN(3, 4).dh0 is None and lstm.dc0 is None
+    lstm.backward(np.zeros_like(out))
+    assert lstm.dh0.shape == lstm.dc0.shape == (1, 2, 4)

@@ -27,12 +27,10 @@ contiguous block.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from scratchdl import init
-from scratchdl._validation import check_float_array, check_number, check_rng
+from scratchdl._validation import check_allocation, check_float_array, check_number, check_rng
 from scratchdl.functional import sigmoid
 from scratchdl.nn._checks import check_dtype, describe
 from scratchdl.nn.module import Module
@@ -74,13 +72,14 @@ class RNNBase(Module):
         dtype = check_dtype(dtype, owner)
         rng = check_rng(rng)
         hidden, rows = self.hidden_size, self.gates * self.hidden_size
-        bound = 1 / math.sqrt(hidden)
+        bound = init.default_bound(hidden)  # PyTorch's default: U(-b, b), b = 1/sqrt(H)
         for layer in range(self.num_layers):
             d_in = self.input_size if layer == 0 else hidden
             shapes = {f"weight_ih_l{layer}": (rows, d_in), f"weight_hh_l{layer}": (rows, hidden)}
             if self.bias:
                 shapes.update({f"bias_ih_l{layer}": (rows,), f"bias_hh_l{layer}": (rows,)})
             for name, shape in shapes.items():
+                check_allocation(shape, dtype, owner=owner, what=name)
                 value = init.uniform_(np.empty(shape, dtype=dtype), -bound, bound, rng=rng)
                 self.register_parameter(name, value)
         self.cache = None  # per layer: (input, initial states, scan outputs), set by forward
@@ -204,10 +203,10 @@ class RNNBase(Module):
             # array except in the GRU, whose reset gate scales the state projection.
             delta_x, delta_h = delta if isinstance(delta, tuple) else (delta, delta)
             h_prev = np.concatenate([initial[0][None], out[0][:-1]])  # h_0..h_{T-1}
-            rows = delta_x.shape[0] * delta_x.shape[1]  # T * N: every step of every sequence
-            self.grads[f"weight_ih_l{layer}"] += delta_x.reshape(rows, -1).T @ x.reshape(rows, -1)
-            self.grads[f"weight_hh_l{layer}"] += (delta_h.reshape(rows, -1).T
-                                                  @ h_prev.reshape(rows, -1))
+            rows = delta_x.shape[0] * delta_x.shape[1]  # T * N: all steps, all sequences
+            delta_x2d, delta_h2d = delta_x.reshape(rows, -1), delta_h.reshape(rows, -1)
+            self.grads[f"weight_ih_l{layer}"] += delta_x2d.T @ x.reshape(rows, -1)
+            self.grads[f"weight_hh_l{layer}"] += delta_h2d.T @ h_prev.reshape(rows, -1)
             if self.bias:
                 self.grads[f"bias_ih_l{layer}"] += delta_x.sum(axis=(0, 1))
                 self.grads[f"bias_hh_l{layer}"] += delta_h.sum(axis=(0, 1))
@@ -272,14 +271,14 @@ class RNN(RNNBase):
     def _scan_backward(self, dh_out, dh_T, hs, w_hh):
         """delta_t = dL/da_t for every t, (T, N, H), and dL/dh_0, by BPTT from t = T down.
 
-        dh_out[t] is dl_t/dh_t, what the layer above sends; dh_T arrives through h_T.
+        dh_out[t] is ∂L_t/∂h_t, what the layer above sends; dh_T arrives through h_T.
         """
         delta = np.empty_like(hs)
         dh = dh_T
         for t in reversed(range(len(hs))):
-            dh = dh + dh_out[t]  # g_t: through l_t, plus through a_{t+1} (carried in dh)
+            dh = dh + dh_out[t]  # g_t: through L_t, plus through a_{t+1} (carried in dh)
             if self.nonlinearity == "tanh":
-                delta[t] = dh * (1 - hs[t] ** 2)  # delta_t = g_t * phi'(a_t), tanh' = 1 - h^2
+                delta[t] = dh * (1 - hs[t] ** 2)  # delta_t = g_t * phi'(a_t), 1 - h_t^2
             else:
                 delta[t] = dh * (hs[t] > 0)
             dh = delta[t] @ w_hh  # delta_t W_hh: the part of g_{t-1} that comes through a_t
@@ -346,14 +345,15 @@ class LSTM(RNNBase):
         c_0 is returned too: the backward pass of step 1 needs it.
         """
         hidden = h0.shape[-1]
-        gates = np.empty_like(x_proj)  # i, f, c~, o of every step, after their nonlinearities
+        gates = np.empty_like(x_proj)  # i, f, c~, o of every step, after nonlinearities
         hs = np.empty((len(x_proj), *h0.shape), dtype=h0.dtype)
         cs = np.empty_like(hs)
         h, c = h0, c0
         for t in range(len(x_proj)):
             a = x_proj[t] + h @ w_hh.T + b_hh  # a_t = (a^i, a^f, a^g, a^o)
             gates[t, :, :2 * hidden] = sigmoid(a[:, :2 * hidden])  # i_t, f_t
-            gates[t, :, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])  # c~_t
+            # the candidate c~_t (PyTorch's "g" block)
+            gates[t, :, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])
             gates[t, :, 3 * hidden:] = sigmoid(a[:, 3 * hidden:])  # o_t
             i, f, c_tilde, o = np.split(gates[t], 4, axis=1)
             c = f * c + i * c_tilde
@@ -369,13 +369,14 @@ class LSTM(RNNBase):
             i, f, c_tilde, o = np.split(gates[t], 4, axis=1)
             tanh_c = np.tanh(cs[t])
             c_prev = cs[t - 1] if t > 0 else c0
-            dh = dh + dh_out[t]  # g^h_t: through l_t, plus through a_{t+1} (carried in dh)
-            # g^c_t: through h_t, plus through c_{t+1} (carried in dc, already times f_{t+1})
+            dh = dh + dh_out[t]  # g^h_t: through L_t, plus through a_{t+1} (carried in dh)
+            # g^c_t: through h_t, plus through c_{t+1} (carried in dc, times f_{t+1})
             dc = dc + dh * o * (1 - tanh_c**2)
             di, df, dc_tilde, do = dc * c_tilde, dc * c_prev, dc * i, dh * tanh_c
             # Back through each gate's nonlinearity: sigma' = s (1 - s), tanh' = 1 - c~^2.
             delta[t] = np.concatenate([di * i * (1 - i), df * f * (1 - f),
-                                       dc_tilde * (1 - c_tilde**2), do * o * (1 - o)], axis=1)
+                                       dc_tilde * (1 - c_tilde**2), do * o * (1 - o)],
+                                      axis=1)
             dc = dc * f  # the carousel: dL/dc_{t-1} picks up only a factor f_t
             dh = delta[t] @ w_hh  # the part of g^h_{t-1} that comes through a_t
         return delta, dh, dc
