@@ -37,21 +37,21 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
 
     Parameters
     ----------
-    Q : (..., L, d_k) array
+    Q : (..., T_q, d_k) array
         One query per row.
-    K : (..., S, d_k) array
-    V : (..., S, d_v) array
-    mask : (..., L, S) float array or None
+    K : (..., T_k, d_k) array
+    V : (..., T_k, d_v) array
+    mask : (..., T_q, T_k) float array or None
         :math:`\mathbf M`, added to the scores: 0 where query :math:`i` may look at key
         :math:`j`, :math:`-\infty` where it may not.
 
     Returns
     -------
-    O : (..., L, d_v) array
+    O : (..., T_q, d_v) array
         Each row a weighted average of the rows of ``V``.
-    A : (..., L, S) array
-        The attention weights; every row sums to one (NaN if the mask blocks a whole row,
-        as in PyTorch).
+    A : (..., T_q, T_k) array
+        The attention weights :math:`\boldsymbol\alpha`; every row sums to one (NaN if
+        the mask blocks a whole row, as in PyTorch).
     """
     d_k = Q.shape[-1]
     S = Q @ K.swapaxes(-1, -2) / math.sqrt(d_k)  # scores  S = Q K^T / sqrt(d_k)
@@ -64,20 +64,24 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
 def scaled_dot_product_attention_backward(dO, Q, K, V, A, keep=None):
     r"""Backward pass of :func:`scaled_dot_product_attention`.
 
-    With :math:`\boldsymbol\Delta = dL/d\mathbf O`,
+    With :math:`\boldsymbol\Delta = d\mathcal L/d\mathbf O` and
+    :math:`\mathbf G = d\mathcal L/d\mathbf A`,
 
     .. math::
-        \frac{dL}{d\mathbf V} = \mathbf A^\top \boldsymbol\Delta, \quad
-        \frac{dL}{d\mathbf A} = \boldsymbol\Delta \mathbf V^\top, \quad
-        \frac{dL}{d\mathbf S} = \mathbf A \odot \Bigl(\frac{dL}{d\mathbf A}
-            - \operatorname{rowsum}\bigl(\frac{dL}{d\mathbf A} \odot \mathbf A\bigr)\Bigr),
-        \quad
-        \frac{dL}{d\mathbf Q} = \frac{1}{\sqrt{d_k}} \frac{dL}{d\mathbf S} \mathbf K, \quad
-        \frac{dL}{d\mathbf K} = \frac{1}{\sqrt{d_k}} \frac{dL}{d\mathbf S}^\top \mathbf Q .
+        \frac{d\mathcal L}{d\mathbf V} = \mathbf A^\top \boldsymbol\Delta, \quad
+        \mathbf G = \boldsymbol\Delta \mathbf V^\top, \quad
+        \frac{d\mathcal L}{d\mathbf S} = \mathbf A \odot
+            \bigl(\mathbf G - \operatorname{rowsum}(\mathbf G \odot \mathbf A)\bigr),
 
-    The third line is the softmax Jacobian :math:`\operatorname{diag}(a) - a a^\top` of
-    each row applied to that row's gradient. ``keep`` is the (scaled) dropout mask that
-    multiplied ``A`` before ``V`` in training, or None.
+        \frac{d\mathcal L}{d\mathbf Q} = \frac{1}{\sqrt{d_k}}
+            \frac{d\mathcal L}{d\mathbf S} \mathbf K, \quad
+        \frac{d\mathcal L}{d\mathbf K} = \frac{1}{\sqrt{d_k}}
+            \Bigl(\frac{d\mathcal L}{d\mathbf S}\Bigr)^{\!\top} \mathbf Q .
+
+    The third equation is the softmax Jacobian
+    :math:`\operatorname{diag}(\mathbf a) - \mathbf a \mathbf a^\top` of each row
+    :math:`\mathbf a` applied to that row's gradient. ``keep`` is the (scaled) dropout
+    mask that multiplied ``A`` before ``V`` in training, or None.
 
     Returns
     -------

@@ -106,19 +106,21 @@ class LayerNorm(Module):
     def backward(self, dout):
         r"""Gradients of layer normalization.
 
-        With :math:`g = \gamma \odot dL/dy` and means :math:`\langle\cdot\rangle` over the
-        :math:`D` normalized entries of one sample,
+        With :math:`g = \gamma \odot d\mathcal L/dy` and means
+        :math:`\langle\cdot\rangle` over the :math:`D` normalized entries of one sample,
 
         .. math::
-            \frac{dL}{dx} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
+            \frac{d\mathcal L}{dx} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
             \left(g - \langle g \rangle - \hat x \, \langle g \odot \hat x \rangle\right),
-            \quad \frac{dL}{d\gamma} = \sum_{\text{samples}} \frac{dL}{dy} \odot \hat x,
-            \quad \frac{dL}{d\beta} = \sum_{\text{samples}} \frac{dL}{dy}.
+
+            \frac{d\mathcal L}{d\gamma} = \sum_{\text{samples}}
+            \frac{d\mathcal L}{dy} \odot \hat x, \quad
+            \frac{d\mathcal L}{d\beta} = \sum_{\text{samples}} \frac{d\mathcal L}{dy}.
 
         The two subtracted means are the paths through :math:`\mu` and through
         :math:`\sigma`: shifting all :math:`x_i` equally, or scaling them about
-        :math:`\mu`, leaves :math:`\hat x` unchanged, so :math:`dL/dx` has no component
-        along either direction.
+        :math:`\mu`, leaves :math:`\hat x` unchanged, so :math:`d\mathcal L/dx` has no
+        component along either direction.
         """
         x_hat = self.x_hat
         check_dout(self, dout, None if x_hat is None else x_hat.shape,
