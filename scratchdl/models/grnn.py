@@ -263,7 +263,7 @@ def loo_squared_errors(X, Y, held_out, sigmas):
     Returns
     -------
     (S,) array
-        :math:`\\sum_{i \\in \text{held\\_out}} \\lVert y_i - \\hat y_{-i}(x_i) \rVert^2`.
+        :math:`\\sum_{i \\in \\text{held\\_out}} \\lVert y_i - \\hat y_{-i}(x_i) \\rVert^2`.
     """
     d2 = squared_distances(X[held_out], X)
     d2[np.arange(len(held_out)), held_out] = np.inf  # point i loses its own unit i
