@@ -2,7 +2,7 @@
 
 A convolution maps an input to fewer (or as many) positions; its input gradient maps the
 output's shape back to the input's. ``ConvTranspose2d`` *is* that input gradient, used as
-a layer in its own right: its forward pass is :class:`~scratchdl.nn.Conv2d`'s backward
+a layer in its own right: its forward pass is :class:`~scratchdl.nn.conv.Conv2d`'s backward
 pass to the input (a product with the transposed weight matrix, then a fold), and its
 backward pass is a convolution (an unfold, then a product). With stride :math:`s` each
 input position spreads over an :math:`s`-times larger output, which is how a generator
