@@ -479,7 +479,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """Fold columns back, *adding* overlapping entries: the adjoint of :func:`im2col`.
 
     Every input element receives the sum of the column entries that copied it, which is
-    exactly the chain rule for the gradient with respect to the input. :func:`fold` does
+    exactly the chain rule for the gradient with respect to the input. :func:`~scratchdl.functional.fold` does
     the adding, one kernel tap at a time.
 
     Parameters

@@ -88,7 +88,7 @@ class Optimizer:
         Raises
         ------
         ValueError
-            (a :class:`~scratchdl._validation.NonFiniteError`) if a gradient is not
+            (a ``NonFiniteError``) if a gradient is not
             finite, or if the update would make a parameter or the optimizer's state NaN
             or infinite; the parameters and the state are then unchanged.
         """

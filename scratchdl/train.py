@@ -399,7 +399,7 @@ def train_step(model, loss_fn, optimizer, x, y):
     """One step of gradient descent on one mini-batch: forward, loss, backward, update.
 
     Returns the loss (a float) and the model's outputs, computed before the update.
-    Raises :class:`~scratchdl._validation.NonFiniteError` if the loss is NaN or infinite,
+    Raises ``NonFiniteError`` (a ``ValueError``) if the loss is NaN or infinite,
     before any gradient reaches the parameters.
     """
     optimizer.zero_grad()                  # gradients accumulate: clear them first

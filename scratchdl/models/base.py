@@ -8,7 +8,7 @@ module rather than each writing its own:
 * :meth:`BaseEstimator.get_params`, :meth:`~BaseEstimator.set_params` and ``repr`` are
   derived from the constructor's signature;
 * each class declares ``_parameter_constraints`` and ``fit`` calls
-  :meth:`~BaseEstimator._validate_params` before it writes anything, so a bad
+  ``_validate_params()`` before it writes anything, so a bad
   hyperparameter raises a clear error and leaves a fitted estimator as it was;
 * ``score`` comes from :class:`ClassifierMixin` (accuracy) or :class:`RegressorMixin`
   (:math:`R^2`), computed by :mod:`scratchdl.metrics`;
