@@ -5,12 +5,13 @@ it with central differences, which need nothing but the forward pass:
 
 .. math::
     \frac{\partial f}{\partial \theta_i} \approx
-    \frac{f(\theta + \varepsilon e_i) - f(\theta - \varepsilon e_i)}{2\varepsilon},
+    \frac{f(\theta + h e_i) - f(\theta - h e_i)}{2h},
 
-with an error of order :math:`\varepsilon^2`. To check a module whose output is an array
-we reduce it to the scalar :math:`f = \sum_j y_j R_j` with a fixed random :math:`R`; then
-:math:`\partial f / \partial y = R`, which is the ``dout`` we feed to ``backward``. A random
-:math:`R` (rather than all ones) makes it unlikely that errors in different outputs cancel.
+with an error of order :math:`h^2` (the step :math:`h` is the argument ``eps``). To check a
+module whose output is an array we reduce it to the scalar :math:`f = \sum_j y_j R_j` with
+a fixed random :math:`R`; then :math:`\partial f / \partial y = R`, which is the ``dout``
+we feed to ``backward``. A random :math:`R` (rather than all ones) makes it unlikely that
+errors in different outputs cancel.
 
 Each array (every float input, every parameter) gets the relative error between the
 analytic gradient :math:`g_a` (from ``backward``) and the numerical one :math:`g_n`,
@@ -23,7 +24,7 @@ which is about 1e-10 for a correct backward pass in float64 and of order 1 for a
 The floor is there because finite differences cannot resolve arbitrarily small gradients.
 Each value of :math:`f` carries a round-off of a small multiple (we allow 10) of
 :math:`u \sum_j |y_j R_j|`, with :math:`u \approx 2.2 \times 10^{-16}`, so each
-difference quotient is off by about that divided by :math:`\varepsilon`. An array whose
+difference quotient is off by about that divided by :math:`h`. An array whose
 gradient is smaller than this noise divided by the book's tolerance (1e-6) is compared
 against that level instead of its own norm: otherwise a gradient that is exactly zero,
 like that of a bias followed by batch normalization, would show a "relative error" of 1
