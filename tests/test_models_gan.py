@@ -188,3 +188,24 @@ def test_mixture_generators_and_metrics_refuse_bad_input():
         make_ring_of_gaussians(10, radius=float("nan"))
     with pytest.raises(ValueError, match="mode_statistics: samples .* the same D"):
         mode_statistics(np.zeros((3, 3)), np.zeros((2, 2)), 0.1)
+
+
+def test_a_batch_that_pack_does_not_divide_is_refused_before_anything_changes():
+    """Real and generated samples share one discriminator batch: with Pack(2) an odd batch
+    would put a real and a generated sample into one pack, so it is refused up front."""
+    gan = _small_gan(pack=2)
+    assert gan.pack == 2
+    X, _ = make_ring_of_gaussians(64, rng=0)
+    before = {name: p.copy() for name, p in gan.generator.named_parameters()}
+    state = gan.rng.bit_generator.state
+    with pytest.raises(ValueError, match=r"^GAN: the discriminator packs 2 samples together, "
+                                         r"so the batch size must be a multiple of 2, got 7"):
+        gan.fit(X, steps=1, batch_size=7)
+    with pytest.raises(ValueError, match=r"multiple of 2, got 5"):
+        gan.step([X[:5]])
+    assert gan.rng.bit_generator.state == state
+    assert all(np.array_equal(before[n], p) for n, p in gan.generator.named_parameters())
+    assert gan.history["d_loss"] == []
+    gan.fit(X, steps=1, batch_size=6)   # a multiple of 2 trains
+    assert len(gan.history["d_loss"]) == 1
+    assert _small_gan().pack == 1

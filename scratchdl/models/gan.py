@@ -250,6 +250,17 @@ class GAN:
         self.d_steps = check_number(d_steps, "d_steps", low=1, integer=True, owner=owner)
         self.rng = check_rng(rng)
         self.history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+        # Real and generated samples go through the discriminator in one batch; with
+        # Pack(m) a batch size that m does not divide would pack real and generated
+        # samples together, so it is refused before anything runs.
+        self.pack = int(np.prod([module.m for _, module in discriminator.named_modules()
+                                 if isinstance(module, Pack)]))
+
+    def _check_batch_size(self, n: int):
+        if n % self.pack:
+            raise ValueError(f"{type(self).__name__}: the discriminator packs {self.pack} "
+                             f"samples together, so the batch size must be a multiple of "
+                             f"{self.pack}, got {n}")
 
     def noise(self, n: int) -> np.ndarray:
         """``n`` draws of :math:`z \\sim \\mathcal N(0, I)`, in the generator's dtype."""
@@ -301,6 +312,8 @@ class GAN:
             raise ValueError(f"{type(self).__name__}: step needs d_steps = {self.d_steps} real "
                              f"batches, got {len(real_batches)}")
         for x_real in real_batches:
+            self._check_batch_size(len(x_real))
+        for x_real in real_batches:
             d_loss, d_real = self.discriminator_step(x_real)
         g_loss, d_fake = self.generator_step(len(real_batches[-1]))
         record = {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake}
@@ -322,6 +335,7 @@ class GAN:
         steps = check_number(steps, "steps", low=1, integer=True, owner=owner)
         batch_size = check_number(batch_size, "batch_size", low=2, high=len(X), integer=True,
                                   owner=owner)
+        self._check_batch_size(batch_size)
         for _ in range(steps):
             batches = [X[self.rng.choice(len(X), batch_size, replace=False)]
                        for _ in range(self.d_steps)]
