@@ -373,10 +373,13 @@ class LSTM(RNNBase):
             # g^c_t: through h_t, plus through c_{t+1} (carried in dc, times f_{t+1})
             dc = dc + dh * o * (1 - tanh_c**2)
             di, df, dc_tilde, do = dc * c_tilde, dc * c_prev, dc * i, dh * tanh_c
-            # Back through each gate's nonlinearity: sigma' = s (1 - s), tanh' = 1 - c~^2.
-            delta[t] = np.concatenate([di * i * (1 - i), df * f * (1 - f),
-                                       dc_tilde * (1 - c_tilde**2), do * o * (1 - o)],
-                                      axis=1)
+            # Back through each gate's nonlinearity: sigma' = s (1 - s), tanh' = 1 - c~^2,
+            # written straight into the four blocks of delta_t (views).
+            delta_i, delta_f, delta_g, delta_o = np.split(delta[t], 4, axis=1)
+            delta_i[...] = di * i * (1 - i)
+            delta_f[...] = df * f * (1 - f)
+            delta_g[...] = dc_tilde * (1 - c_tilde**2)
+            delta_o[...] = do * o * (1 - o)
             dc = dc * f  # the carousel: dL/dc_{t-1} picks up only a factor f_t
             dh = delta[t] @ w_hh  # the part of g^h_{t-1} that comes through a_t
         return delta, dh, dc
