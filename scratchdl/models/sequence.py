@@ -4,7 +4,7 @@ and the character-level language-model recipe that chapters 6 and 11 share.
 The models follow the Module protocol (forward caches, backward adds gradients); they
 only wire package layers together, so their gradients are those of the layers, checked
 elsewhere. They are composite Modules, not estimators: they live in
-:mod:`scratchdl.models` beside the other complete models a chapter trains.
+``scratchdl.models`` beside the other complete models a chapter trains.
 
 The recipe: :data:`SHAKESPEARE_LSTM` holds the sizes and the training budget (steps,
 batch, context); :func:`shakespeare_lstm` builds the LSTM, :func:`train_char_lm` trains
@@ -191,7 +191,7 @@ def train_char_lm(model, ids, *, steps, batch_size, context, lr=1e-2, clip=1.0, 
     lr : float
         Adam's learning rate.
     clip : float
-        Threshold of :func:`scratchdl.nn.clip_grad_norm_`.
+        Threshold of :func:`scratchdl.nn.utils.clip_grad_norm_`.
     rng : numpy.random.Generator or int or None
         Draws the windows.
 
