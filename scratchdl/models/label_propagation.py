@@ -4,13 +4,15 @@ Both build a graph over all points, labeled and unlabeled, and let the labels fl
 along its edges until they settle (chapter 03):
 
 * :class:`LabelPropagation` (Zhu and Ghahramani, 2002) walks with the row-normalized
-  transition matrix :math:`T = D^{-1} W` and puts the given labels back after every step
-  (hard clamping). Its fixed point is the harmonic solution
+  transition matrix :math:`T = \\operatorname{diag}(d)^{-1} A` (``A`` the affinity
+  matrix of edge weights, ``W`` in the code; ``d`` the degrees) and puts the given
+  labels back after every step (hard clamping). Its fixed point is the harmonic solution
   :math:`F_U = (I - T_{UU})^{-1} T_{UL} Y_L`.
 * :class:`LabelSpreading` (Zhou et al., 2004) uses the symmetrically normalized
-  :math:`S = D^{-1/2} W D^{-1/2}` and only pulls each point back towards its initial
-  label with weight :math:`1 - \\alpha`: :math:`F \\leftarrow \\alpha S F + (1-\\alpha) Y`,
-  whose fixed point is :math:`F^* = (1 - \\alpha)(I - \\alpha S)^{-1} Y`.
+  :math:`S = \\operatorname{diag}(d)^{-1/2} A \\operatorname{diag}(d)^{-1/2}` and only
+  pulls each point back towards its initial label with weight :math:`1 - \\alpha`:
+  :math:`F \\leftarrow \\alpha S F + (1-\\alpha) Y`, whose fixed point is
+  :math:`F^* = (1 - \\alpha)(I - \\alpha S)^{-1} Y`.
 
 Names, defaults and numerics follow scikit-learn's classes of the same names, so the two
 give the same ``label_distributions_`` (the tests check it): labels ``-1`` mark
@@ -230,12 +232,12 @@ class LabelPropagation(_GraphLabeler):
         self.method = method
 
     def _graph(self, X):
-        """The transition matrix :math:`T = D^{-1} W` (rows sum to one)."""
+        """Transition matrix :math:`T = \\operatorname{diag}(d)^{-1} A`; ``W`` is A."""
         W = self._affinity(X, X)
         return W / W.sum(axis=1, keepdims=True)
 
     def _step(self, T, F, Y0, labeled):
-        """One step: average the neighbours' labels, normalize, clamp the given labels."""
+        """One step: average the neighbours' labels, normalize, clamp the given ones."""
         F = _normalize_rows(T @ F)
         return np.where(labeled[:, None], Y0, F)
 
@@ -248,8 +250,8 @@ class LabelPropagation(_GraphLabeler):
         U = ~labeled & _reaches_a_label(T, labeled)
         F = Y0.copy()
         if U.any():
-            A = np.eye(U.sum()) - T[np.ix_(U, U)]
-            F[U] = np.linalg.solve(A, T[np.ix_(U, labeled)] @ Y0[labeled])
+            system = np.eye(U.sum()) - T[np.ix_(U, U)]
+            F[U] = np.linalg.solve(system, T[np.ix_(U, labeled)] @ Y0[labeled])
         return F
 
 
@@ -298,7 +300,10 @@ class LabelSpreading(_GraphLabeler):
         self.method = method
 
     def _graph(self, X):
-        """:math:`S = D^{-1/2} W D^{-1/2}` without self-loops; :math:`d_j` sums column j.
+        """:math:`S = \\operatorname{diag}(d)^{-1/2} A \\operatorname{diag}(d)^{-1/2}`.
+
+        ``W`` is the affinity matrix :math:`A` without self-loops; the degree
+        :math:`d_j` sums column j.
 
         A node with no edge to another keeps degree 1 (scipy's normalized Laplacian).
         """
@@ -314,5 +319,5 @@ class LabelSpreading(_GraphLabeler):
 
     def _closed_form(self, S, Y0, labeled):
         """The fixed point :math:`(1 - \\alpha)(I - \\alpha S)^{-1} Y`."""
-        A = np.eye(len(S)) - self.alpha * S
-        return (1 - self.alpha) * np.linalg.solve(A, Y0)
+        system = np.eye(len(S)) - self.alpha * S
+        return (1 - self.alpha) * np.linalg.solve(system, Y0)
