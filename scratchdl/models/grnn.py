@@ -70,8 +70,8 @@ def pattern_layer(X_query, X_train, sigma, exclude_self=False):
     -------
     (M, N) array
         :math:`h_{ij} = \\exp(-(d_{ij}^2 - \\min_k d_{ik}^2) / 2\\sigma^2)`. The common
-        factor :math:`\\exp(-\\min_k d_{ik}^2 / 2\\sigma^2)` of row :math:`i` cancels in every
-        ratio the networks take, and dividing it out keeps a far-away query from
+        factor :math:`\\exp(-\\min_k d_{ik}^2 / 2\\sigma^2)` of row :math:`i` cancels in
+        every ratio the networks take, and dividing it out keeps a far-away query from
         underflowing to 0/0.
     """
     d2 = squared_distances(X_query, X_train)
@@ -263,11 +263,12 @@ def loo_squared_errors(X, Y, held_out, sigmas):
     Returns
     -------
     (S,) array
-        :math:`\\sum_{i \\in \\text{held\\_out}} \\lVert y_i - \\hat y_{-i}(x_i) \\rVert^2`.
+        :math:`\\sum_{i \\in \\text{held\\_out}}
+        \\lVert y_i - \\hat y_{-i}(x_i) \\rVert^2`.
     """
     d2 = squared_distances(X[held_out], X)
     d2[np.arange(len(held_out)), held_out] = np.inf  # point i loses its own unit i
-    d2 -= d2.min(axis=1, keepdims=True)              # a common factor per row, see above
+    d2 -= d2.min(axis=1, keepdims=True)  # a common factor per row, see above
     errors = np.empty(len(sigmas))
     for k, sigma in enumerate(sigmas):
         h = np.exp(-_scaled(d2, sigma))

@@ -95,7 +95,8 @@ def neighborhood(squared_distance, sigma, function="gaussian") -> np.ndarray:
     """How strongly a unit at grid distance ``d`` from the winner moves, given ``d**2``.
 
     Equation (som-neighbourhoods) of chapter 02, element-wise on an array of squared
-    distances (the bubble on a rectangular grid is given the squared Chebyshev distance):
+    distances (the bubble on a rectangular grid is given the squared Chebyshev
+    distance):
 
     * ``"gaussian"``: ``exp(-d**2 / (2 sigma**2))``
     * ``"bubble"``: ``1`` if ``d < sigma`` else ``0``
