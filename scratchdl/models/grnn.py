@@ -69,10 +69,11 @@ def pattern_layer(X_query, X_train, sigma, exclude_self=False):
     Returns
     -------
     (M, N) array
-        :math:`h_{ij} = \\exp(-(d_{ij}^2 - \\min_k d_{ik}^2) / 2\\sigma^2)`. The common
-        factor :math:`\\exp(-\\min_k d_{ik}^2 / 2\\sigma^2)` of row :math:`i` cancels in
-        every ratio the networks take, and dividing it out keeps a far-away query from
-        underflowing to 0/0.
+        :math:`h_{ij} = \\exp(-(r_{ij}^2 - \\min_k r_{ik}^2) / 2\\sigma^2)`, with
+        :math:`r_{ij}` the distance from query :math:`i` to training point :math:`j`.
+        The common factor :math:`\\exp(-\\min_k r_{ik}^2 / 2\\sigma^2)` of row
+        :math:`i` cancels in every ratio the networks take, and dividing it out keeps a
+        far-away query from underflowing to 0/0.
     """
     d2 = squared_distances(X_query, X_train)
     if exclude_self:
