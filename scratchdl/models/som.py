@@ -152,7 +152,7 @@ class SOM(BaseEstimator):
         Initial learning rate (> 0). Batch training uses it as the step towards the
         neighbourhood-weighted means (1 = replace the weights by them).
     neighborhood_function : {"gaussian", "bubble", "mexican_hat"}
-        How strongly unit ``i`` moves when unit ``c`` wins, with ``d`` the distance
+        How strongly unit ``j`` moves when unit ``b`` wins, with ``d`` the distance
         between them on the map plane: ``exp(-d**2 / (2 sigma**2))``; ``1[d < sigma]``
         (bubble); ``exp(-d**2 / (2 sigma**2)) * (1 - d**2 / sigma**2)`` (Mexican hat).
         On a rectangular grid the bubble uses the Chebyshev distance of the grid
