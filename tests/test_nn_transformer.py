@@ -184,44 +184,21 @@ def test_attention_maps_are_causal_rows_of_probabilities(gpt):
     assert gpt.training
 
 
-# -- training on one budget ----------------------------------------------------------------------
-def test_random_windows_targets_are_the_next_characters():
-    from scratchdl.models.language_model import random_windows
-
-    ids = np.arange(100)
-    x, y = random_windows(ids, 5, 8, np.random.default_rng(0))
-    assert x.shape == y.shape == (5, 8)
-    np.testing.assert_array_equal(y, x + 1)
-    np.testing.assert_array_equal(np.diff(x, axis=1), 1)
-
-
-def test_training_lowers_the_loss_and_evaluation_uses_the_same_windows():
-    from scratchdl.models.language_model import evaluate_language_model, train_language_model
-    from scratchdl.optim import AdamW
+# -- training on the shared character-model recipe (scratchdl.models.sequence) -------------
+def test_gpt_trains_on_the_shared_recipe_and_is_scored_on_every_character():
+    from scratchdl.models.sequence import char_lm_loss, train_char_lm
 
     ids = np.tile(np.array([0, 1, 2, 3, 2, 1]), 50)  # a periodic text a GPT learns quickly
     model = GPT(4, 8, n_layer=1, n_head=2, n_embd=16, rng=0)
-    before = evaluate_language_model(model, ids, batch_size=4, block_size=8, n_batches=3)
-    assert before == evaluate_language_model(model, ids, batch_size=4, block_size=8,
-                                             n_batches=3)
-    history = train_language_model(model, AdamW(model, lr=1e-2), ids, steps=60, batch_size=8,
-                                   block_size=8, rng=0)
-    after = evaluate_language_model(model, ids, batch_size=4, block_size=8, n_batches=3)
+    before = char_lm_loss(model, ids, context=8)
+    # the batch size only groups the windows: every character is scored once either way
+    assert char_lm_loss(model, ids, context=8, batch_size=3) == pytest.approx(before, rel=1e-12)
+    history = train_char_lm(model, ids, steps=60, batch_size=8, context=8, lr=1e-2, rng=0)
+    after = char_lm_loss(model, ids, context=8)
     assert history.shape == (60,) and after < 0.5 * before
-    assert model.training
-
-
-def test_training_refuses_bad_input():
-    from scratchdl.models.language_model import train_language_model
-    from scratchdl.optim import AdamW
-
-    model = GPT(4, 8, n_layer=1, n_head=2, n_embd=16, rng=0)
-    with pytest.raises(TypeError, match="1-D integer array"):
-        train_language_model(model, AdamW(model), np.zeros(50), steps=1, batch_size=2,
-                             block_size=4)
-    with pytest.raises(ValueError, match="longer than block_size = 8"):
-        train_language_model(model, AdamW(model), np.zeros(8, dtype=np.int64), steps=1,
-                             batch_size=2, block_size=8)
+    # A context longer than the GPT's block_size is refused by the model, clearly.
+    with pytest.raises(ValueError, match="block_size"):
+        char_lm_loss(model, ids, context=9)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
