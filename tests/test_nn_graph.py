@@ -290,3 +290,12 @@ def test_float32_stays_float32():
         assert y.dtype == np.float32
         assert layer.backward(np.ones_like(y)).dtype == np.float32
         assert all(g.dtype == np.float32 for g in layer.grads.values())
+
+
+def test_elu_gradient_and_extreme_inputs():
+    from scratchdl.nn import ELU
+    x = np.random.default_rng(7).standard_normal((4, 5)) * 2
+    assert gradcheck(ELU(0.7), x).passed()
+    with np.errstate(all="raise"):
+        y = ELU().forward(np.array([-1e4, -1e-12, 0.0, 1e4]))
+    assert y[0] == -1.0 and y[1] == pytest.approx(-1e-12, rel=1e-9) and y[3] == 1e4

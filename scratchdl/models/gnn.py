@@ -20,8 +20,8 @@ import numpy as np
 from scratchdl._validation import check_number, check_rng
 from scratchdl.graph import check_edge_index, scatter
 from scratchdl.losses import CrossEntropyLoss
-from scratchdl.nn._checks import check_dout, check_input, describe
-from scratchdl.nn.activation import ReLU
+from scratchdl.nn._checks import check_input, describe
+from scratchdl.nn.activation import ELU, ReLU
 from scratchdl.nn.dropout import Dropout
 from scratchdl.nn.graph import GATConv, GCNConv, _glorot_
 from scratchdl.nn.linear import Linear
@@ -29,26 +29,6 @@ from scratchdl.nn.module import Module
 from scratchdl.optim import Adam
 
 __all__ = ["GCN", "GAT", "MLP", "train_node_classifier", "accuracy"]
-
-
-class ELU(Module):
-    r"""Exponential linear unit :math:`y = x` for :math:`x > 0`, else :math:`e^x - 1`
-    (``alpha = 1``), as the GAT paper uses between its layers."""
-
-    def __init__(self):
-        super().__init__()
-        self.x = None
-
-    def forward(self, x):
-        check_input(self, x)
-        self.x = x
-        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-
-    def backward(self, dout):
-        check_dout(self, dout, *((None, None) if self.x is None else (self.x.shape,
-                                                                      self.x.dtype)))
-        return dout * np.where(self.x > 0, 1.0, np.exp(np.minimum(self.x, 0))).astype(
-            self.x.dtype)
 
 
 class _LayerStack(Module):

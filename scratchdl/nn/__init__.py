@@ -5,7 +5,7 @@ Every layer follows the protocol of :class:`Module`: ``forward(x)`` caches what
 ``grads``. Names, shapes and defaults follow ``torch.nn``.
 """
 
-from scratchdl.nn.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratchdl.nn.activation import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchdl.nn.attention import MultiheadAttention, scaled_dot_product_attention
 from scratchdl.nn.container import Sequential
 from scratchdl.nn.conv import Conv1d, Conv2d
@@ -13,6 +13,7 @@ from scratchdl.nn.conv_transpose import ConvTranspose2d
 from scratchdl.nn.dropout import Dropout
 from scratchdl.nn.embedding import Embedding
 from scratchdl.nn.flatten import Flatten, Unflatten
+from scratchdl.nn.graph import GATConv, GCNConv, SAGEConv
 from scratchdl.nn.layer_norm import LayerNorm
 from scratchdl.nn.linear import Linear
 from scratchdl.nn.module import Module
@@ -36,6 +37,7 @@ __all__ = [
     "Linear",
     "ReLU",
     "LeakyReLU",
+    "ELU",
     "Sigmoid",
     "Tanh",
     "GELU",
@@ -59,6 +61,9 @@ __all__ = [
     "GlobalAvgPool1d",
     "GlobalAvgPool2d",
     "Flatten",
+    "GCNConv",
+    "SAGEConv",
+    "GATConv",
     "Unflatten",
     "LayerNorm",
     "MultiheadAttention",

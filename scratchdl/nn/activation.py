@@ -16,7 +16,7 @@ from scratchdl._validation import check_number
 from scratchdl.nn._checks import check_dout, check_input, spec
 from scratchdl.nn.module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Identity"]
+__all__ = ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "Identity"]
 
 
 class ReLU(Module):
@@ -72,6 +72,40 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    r"""Exponential linear unit :math:`y = x` for :math:`x > 0`, else
+    :math:`\alpha (e^x - 1)` (Clevert et al., 2016), as GAT uses between its layers.
+
+    :math:`f'(x) = 1` for :math:`x > 0`, else :math:`\alpha e^x` (PyTorch's value at 0).
+    ``expm1`` keeps small negative inputs accurate; the exponent is clipped at 0 so the
+    unused branch of ``np.where`` cannot overflow.
+
+    Parameters
+    ----------
+    alpha : float
+        :math:`\alpha`, default 1.0 as in PyTorch.
+    """
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = check_number(alpha, "alpha", owner=type(self).__name__)
+        self.x = None
+
+    def forward(self, x):
+        """x : array, any shape. Returns x where x > 0, else alpha * (exp(x) - 1)."""
+        check_input(self, x)
+        self.x = x
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, dout):
+        """dout : array shaped like the output. Returns dL/dx = dout * f'(x)."""
+        check_dout(self, dout, *spec(self.x))
+        return np.where(self.x > 0, dout, dout * self.alpha * np.exp(np.minimum(self.x, 0)))
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
 
 
 class Sigmoid(Module):
