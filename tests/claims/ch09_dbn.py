@@ -24,8 +24,10 @@ CLAIMS = {
     # Digits RBM, test log-likelihood by AIS, against independent pixels.
     "digits_rbm_test_loglik_ais": between(-22.0, -18.0),
     "digits_independent_test_loglik": between(-26.0, -24.5),
-    # scikit-learn's RBM-features example (0.942 vs 0.781 there).
-    "rbm_features_macro_f1": at_least(0.93),
+    # scikit-learn's RBM-features example on its own split: its pipeline scores 0.943
+    # with RBM features and 0.782 on raw pixels (tests/test_reference_sklearn_rbm.py);
+    # the prose says scratchdl's RBM features match it.
+    "rbm_features_macro_f1": at_least(0.943),
     "raw_pixels_macro_f1": between(0.75, 0.82),
     "features_f1_gain_points": at_least(10.0),
     # DBN pretraining against random initialisation, means over three seeds; the prose
@@ -43,6 +45,7 @@ CLAIMS = {
     # CD-10 at learning rate 3.
     "mixing_same_class": at_most(0.2),
     "mixing_same_class_sharp": at_least(0.25),
-    "cd10_high_lr_best_ll": at_most(-5.0),          # against about -4.1 at 0.3
+    # "well short of" CD-10's final value at 0.3 (-4.8 to -3.4 above), "falls back".
+    "cd10_high_lr_best_ll": at_most(-5.0),
     "cd10_high_lr_ll": at_most(-6.0),
 }
