@@ -315,7 +315,7 @@ class BernoulliRBM(BaseEstimator):
     def _ais(W, c, b, base_bias, betas, n_chains, rng):
         r"""AIS from the base-rate model (W = 0, c = 0, visible biases ``base_bias``).
 
-        The intermediate distributions have unnormalised log-probabilities
+        The intermediate distributions have unnormalized log-probabilities
 
         .. math::
             \log p_k^*(\mathbf{v}) = (1 - \beta_k)\mathbf{b}_A^\top\mathbf{v}
