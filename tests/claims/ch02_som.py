@@ -11,7 +11,7 @@ CLAIMS = {
     # The check of the update against the equations (typeset with display.sci).
     "som_equation_vs_package_max_diff": at_most(1e-12),
     # The map unfolding over the unit square: ordered and covering it.
-    "unfold_te": at_most(0.02),
+    "unfold_te": at_most(0.02),  # typeset with display.sci: "exactly 0" when it is
     "unfold_qe": at_most(0.06),
     # Schedules: wide = ordered but blurred, none = fitted but unordered.
     "schedule_default_qe": between(0.1, 0.16),
