@@ -341,10 +341,10 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     r"""Length of a convolution's or pooling's output along one axis.
 
     .. math::
-        L_{out} = \left\lfloor \frac{L + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
+        W_{out} = \left\lfloor \frac{W + 2P - d(k - 1) - 1}{s} \right\rfloor + 1
 
     A dilated kernel spans :math:`d(k-1)+1` inputs; it fits
-    :math:`\lfloor (L + 2p - \text{span}) / s \rfloor + 1` times. Inputs past the last
+    :math:`\lfloor (W + 2P - \text{span}) / s \rfloor + 1` times. Inputs past the last
     full window are never read (the window does not have to tile the input). A kernel
     wider than the padded input fits nowhere: that raises ``ValueError`` rather than
     returning a size below 1.
@@ -385,7 +385,7 @@ def sliding_windows(x, kernel_size, stride, dilation):
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    r"""Unfold ``x`` into columns, so a convolution becomes one matrix product per sample.
+    r"""Unfold ``x`` into columns: a convolution becomes one matrix product per sample.
 
     Parameters
     ----------
@@ -395,19 +395,21 @@ def im2col(x, kernel_size, stride, padding, dilation):
     Returns
     -------
     (N, C * prod(kernel_size), prod(out)) array
-        Column :math:`q` of sample :math:`n` holds the :math:`C k_h k_w` inputs the kernel
-        sees at output position :math:`q`, ordered like a weight ``(C_out, C, k_h, k_w)``
-        flattened, so ``W.reshape(C_out, -1) @ cols`` is the whole batch's convolution,
-        ``(N, C_out, prod(out))``.
+        Column :math:`q` of sample :math:`n` holds the :math:`C k_h k_w` inputs the
+        kernel sees at output position :math:`q`, ordered like a weight
+        ``(C_out, C, k_h, k_w)`` flattened, so ``W.reshape(C_out, -1) @ cols`` is the
+        whole batch's convolution, ``(N, C_out, prod(out))``.
     """
     nd = len(kernel_size)
     _check_windows_fit("im2col", x.shape, kernel_size, padding, dilation)
     x = pad_spatial(x, padding) if any(padding) else x
     windows = sliding_windows(x, kernel_size, stride, dilation)  # (N, C, *out, *k)
     n, c, out = x.shape[0], x.shape[1], windows.shape[2:2 + nd]
-    # To (N, C, *k, *out): one copy, then rows (c, tap) and columns (positions) per sample.
+    # To (N, C, *k, *out): one copy, then rows (c, tap) and columns (positions) per
+    # sample.
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-    return windows.transpose(order).reshape(n, c * math.prod(kernel_size), math.prod(out))
+    return windows.transpose(order).reshape(n, c * math.prod(kernel_size),
+                                            math.prod(out))
 
 
 def pad_spatial(x, padding, fill=0):
@@ -441,19 +443,20 @@ def _check_windows_fit(owner, shape, kernel_size, padding, dilation):
 def fold(piece, shape, kernel_size, stride, padding, dilation, dtype):
     """Send every window's values back to the inputs they came from, *adding* overlaps.
 
-    The adjoint of reading windows (:func:`sliding_windows` after padding): input element
-    ``u`` receives the sum, over the windows ``q`` that contain it, of what ``q`` sends
-    back from the kernel tap that read ``u``. The loop runs over the kernel taps (9 for a
-    3x3 kernel), never over samples or positions: tap ``offset`` of window ``q`` read
-    padded position ``q * s + offset * d``, so all windows' values for that tap are added
-    onto one strided slice at once. Shared by :func:`col2im` and the pooling layers.
+    The adjoint of reading windows (:func:`sliding_windows` after padding): input
+    element ``u`` receives the sum, over the windows ``q`` that contain it, of what
+    ``q`` sends back from the kernel tap that read ``u``. The loop runs over the
+    kernel taps (9 for a 3x3 kernel), never over samples or positions: tap ``offset``
+    of window ``q`` read padded position ``q * s + offset * d``, so all windows'
+    values for that tap are added onto one strided slice at once. Shared by
+    :func:`col2im` and the pooling layers.
 
     Parameters
     ----------
     piece : callable
-        ``piece(tap)`` returns an ``(A, B, *out)`` array: what every window sends back from
-        kernel tap number ``tap`` (taps counted in row-major order, like a flattened
-        kernel).
+        ``piece(tap)`` returns an ``(A, B, *out)`` array: what every window sends back
+        from kernel tap number ``tap`` (taps counted in row-major order, like a
+        flattened kernel).
     shape : tuple
         ``(A, B, *spatial)``, the shape of the unpadded result.
     kernel_size, stride, padding, dilation : tuple of int, one per spatial axis
@@ -479,8 +482,8 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """Fold columns back, *adding* overlapping entries: the adjoint of :func:`im2col`.
 
     Every input element receives the sum of the column entries that copied it, which is
-    exactly the chain rule for the gradient with respect to the input. :func:`~scratchdl.functional.fold` does
-    the adding, one kernel tap at a time.
+    exactly the chain rule for the gradient with respect to the input.
+    :func:`~scratchdl.functional.fold` does the adding, one kernel tap at a time.
 
     Parameters
     ----------
@@ -498,6 +501,6 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
            zip(spatial, kernel_size, stride, padding, dilation, strict=True)]
     # Row (c, tap) of sample n's columns, column q: what tap `tap` of window q read.
     by_tap = cols.reshape(n, c, math.prod(kernel_size), *out)
-    dx = fold(lambda tap: by_tap[:, :, tap], x_shape, kernel_size, stride, padding, dilation,
-              cols.dtype)
+    dx = fold(lambda tap: by_tap[:, :, tap], x_shape, kernel_size, stride, padding,
+              dilation, cols.dtype)
     return np.ascontiguousarray(dx)

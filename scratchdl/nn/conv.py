@@ -56,8 +56,9 @@ class _ConvNd(Module):
         self.x_shape = self.out_shape = None
 
     def forward(self, x):
-        r"""Cross-correlate ``x`` with every kernel: :math:`\mathbf{Y}_n = \mathbf{W}_{mat}\,
-        \mathbf{X}^{col}_n + \mathbf{b}\mathbf{1}^\top`.
+        r"""Cross-correlate ``x`` with every kernel:
+        :math:`\mathbf{Y}_n = \mathbf{W}_{mat}\, \mathbf{X}^{col}_n
+        + \mathbf{b}\mathbf{1}^\top`.
 
         Parameters
         ----------
@@ -72,7 +73,8 @@ class _ConvNd(Module):
                             self.padding, self.dilation)
         n = x.shape[0]
         out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
-            x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, strict=True)]
+            x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation,
+            strict=True)]
         cols = im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
         # One matrix product per sample, all at once: (C_out, C k) @ (N, C k, positions).
         y = self.weight.reshape(self.out_channels, -1) @ cols
@@ -91,7 +93,8 @@ class _ConvNd(Module):
         .. math::
             \frac{d\mathcal{L}}{d\mathbf{W}_{mat}} = \sum_n \boldsymbol{\Delta}_n\,
             (\mathbf{X}^{col}_n)^\top, \quad
-            \frac{d\mathcal{L}}{d\mathbf{b}} = \sum_n \boldsymbol{\Delta}_n \mathbf{1}, \quad
+            \frac{d\mathcal{L}}{d\mathbf{b}} = \sum_n \boldsymbol{\Delta}_n
+            \mathbf{1}, \quad
             \frac{d\mathcal{L}}{d\mathbf{X}^{col}_n} = \mathbf{W}_{mat}^\top
             \boldsymbol{\Delta}_n,
 
@@ -106,11 +109,13 @@ class _ConvNd(Module):
         -------
         (N, in_channels, *spatial) array
         """
-        check_dout(self, dout, self.out_shape, None if self.cols is None else self.cols.dtype)
+        check_dout(self, dout, self.out_shape,
+                   None if self.cols is None else self.cols.dtype)
         # (N, C_out, positions), the layout of the forward product's result.
         delta = dout.reshape(dout.shape[0], self.out_channels, -1)
         w = self.weight.reshape(self.out_channels, -1)
-        # Sum over samples of delta_n cols_n^T; the sum over positions is inside each product.
+        # Sum over samples of delta_n cols_n^T; the sum over positions is inside each
+        # product.
         self.grads["weight"] += (delta @ self.cols.swapaxes(1, 2)).sum(axis=0).reshape(
             self.weight.shape)
         if self.bias is not None:
@@ -191,8 +196,8 @@ class Conv1d(_ConvNd):
 
     Notes
     -----
-    Shapes: ``x`` is (N, C_in, L), the output (N, C_out, L_out) with
-    :math:`L_{out} = \lfloor (L + 2p - d(k-1) - 1)/s \rfloor + 1`.
+    Shapes: ``x`` is (N, C_in, W), a signal of length W, the output (N, C_out, W_out)
+    with :math:`W_{out} = \lfloor (W + 2P - d(k-1) - 1)/s \rfloor + 1` (P the padding).
 
     Examples
     --------
