@@ -5,8 +5,9 @@ does) and its outputs are compared with the executed notebook the build publishe
 (``_build/html/_executed/<chapter>.ipynb``, which book/_ext/executed_download.py takes
 from the build's execution cache). Compared: everything printed (stdout and stderr), every
 ``text/plain`` result and every glued value; ignored: images (their bytes are not numbers
-the text quotes), timings and memory addresses. Identical means identical: a chapter
-whose numbers move between runs has a randomness leak.
+the text quotes), timings and memory addresses, and the glued values a claims module lists
+in ``TIMINGS`` (measured times, held to a range by their claims). Identical means
+identical: a chapter whose numbers move between runs has a randomness leak.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.claims import timing_names
 from tests.site import HTML, ROOT, chapter_names, require_build
-
-pytestmark = pytest.mark.notebook
 
 _VOLATILE = [
     (re.compile(r"\b0x[0-9a-fA-F]+"), "0x…"),  # memory addresses in reprs
@@ -36,8 +36,18 @@ def _normalise(text: str) -> str:
     return text
 
 
-def numeric_outputs(notebook) -> list[tuple[int, str, str]]:
-    """(cell index, kind, normalised text) of every textual output, in order."""
+def _plain_text(output) -> str | None:
+    """An output's text/plain; glue stores it under papermill's prefixed MIME type."""
+    data = output.get("data", {})
+    for key in ("text/plain", "application/papermill.record/text/plain"):
+        if key in data:
+            return "".join(data[key])
+    return None
+
+
+def numeric_outputs(notebook, skip_glue=frozenset()) -> list[tuple[int, str, str]]:
+    """(cell index, kind, normalised text) of every textual output, in order; glued values
+    named in ``skip_glue`` (measured timings) are left out."""
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -51,11 +61,11 @@ def numeric_outputs(notebook) -> list[tuple[int, str, str]]:
                     text = found.pop()[2] + text
                 found.append((index, name, text))
             elif kind in ("execute_result", "display_data"):
-                text = output.get("data", {}).get("text/plain")
-                if text is not None:
-                    glue = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                text = _plain_text(output)
+                glue = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                if text is not None and glue not in skip_glue:
                     label = f"glue:{glue}" if glue else "text/plain"
-                    found.append((index, label, "".join(text)))
+                    found.append((index, label, text))
             elif kind == "error":
                 found.append((index, "error", output.get("ename", "")))
     return [(index, kind, _normalise(text)) for index, kind, text in found]
@@ -69,12 +79,14 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("chapter", chapter_names())
 def test_chapter_reproduces_the_built_numbers(chapter):
     require_build()
     published = HTML / "_executed" / "book" / f"{chapter}.ipynb"
     assert published.is_file(), f"the build did not publish {published}"
-    built = numeric_outputs(nbformat.read(published, as_version=4))
+    timings = frozenset(timing_names().get(chapter, ()))
+    built = numeric_outputs(nbformat.read(published, as_version=4), timings)
     assert built, f"{published} has no outputs to compare"
 
     source = ROOT / "book" / f"{chapter}.ipynb"
@@ -85,7 +97,7 @@ def test_chapter_reproduces_the_built_numbers(chapter):
         kernel_name="python3",
         resources={"metadata": {"path": str(source.parent)}},
     ).execute(env=_kernel_env())
-    again = numeric_outputs(notebook)
+    again = numeric_outputs(notebook, timings)
 
     differences = [
         f"output {n}:\n  built: {b!r}\n  again: {a!r}"
@@ -98,3 +110,14 @@ def test_chapter_reproduces_the_built_numbers(chapter):
     assert len(again) == len(built), (
         f"{chapter}: {len(built)} outputs when built, {len(again)} when run again"
     )
+
+
+def test_glued_values_are_compared_and_listed_timings_are_not():
+    """Glue keeps its value under papermill's MIME type in a notebook: it must be read."""
+    glue = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "acc"}},
+            "data": {"application/papermill.record/text/plain": "0.97"}}
+    timing = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "t"}},
+              "data": {"application/papermill.record/text/plain": "4.05"}}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.from_dict(glue), nbformat.from_dict(timing)])])
+    assert numeric_outputs(notebook, frozenset({"t"})) == [(0, "glue:acc", "0.97")]

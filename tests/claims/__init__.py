@@ -26,6 +26,20 @@ def at_most(high):
     return lambda v: v <= high, f"<= {high}"
 
 
+def timing_names() -> dict[str, set[str]]:
+    """``{"07_cnn": {...}, ...}``: glued names that are measured times (or ratios of times).
+
+    A claims module lists them in ``TIMINGS``; their claims still hold them to a range, but
+    ``tests/test_reproducible.py`` does not require them to repeat exactly between runs.
+    """
+    names = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("ch") and info.name[2:4].isdigit():
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            names[info.name[2:]] = set(getattr(module, "TIMINGS", ()))
+    return names
+
+
 def all_claims() -> dict[str, dict[str, tuple]]:
     """``{"01_mlp": {...}, ...}`` from every ``chNN_topic`` module of this package."""
     claims = {}
