@@ -226,6 +226,9 @@ class GAN:
         One entry per :meth:`step`: ``d_loss``, ``g_loss``, ``d_real`` (mean
         :math:`D(x)` on the last real batch) and ``d_fake`` (mean :math:`D(G(z))` on the
         last generated batch, before the generator's update).
+    pack : int
+        Samples per discriminator input: the product of the ``m`` of its :class:`Pack`
+        layers (1 without). Batch sizes must be multiples of it.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, *, latent_dim,
