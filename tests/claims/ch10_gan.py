@@ -24,7 +24,6 @@ CLAIMS = {
     "ring_n_seeds": between(5, 5),
     "ring_gan_modes_mean": between(8, 8),
     "ring_gan_modes_min": between(8, 8),
-    "ring_gan_modes_max": between(8, 8),
     "ring_gan_high_quality_mean": at_most(0.6),
     "ring_pack_modes_mean": between(8, 8),
     "ring_pack_high_quality_mean": at_most(0.6),
