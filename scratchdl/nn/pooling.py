@@ -154,8 +154,9 @@ class MaxPool1d(_MaxPoolNd):
 
     Notes
     -----
-    Shapes: (N, C, L) to (N, C, L_out), :math:`L_{out} = \lfloor (L + 2p - k)/s \rfloor + 1`;
-    inputs past the last full window are dropped (PyTorch's ``ceil_mode=False``).
+    Shapes: (N, C, W) to (N, C, W_out) for a signal of length W, with
+    :math:`W_{out} = \lfloor (W + 2P - k)/s \rfloor + 1` (P the padding); inputs past the
+    last full window are dropped (PyTorch's ``ceil_mode=False``).
     """
 
     _nd = 1
@@ -248,7 +249,7 @@ class _GlobalAvgPoolNd(Module):
 
 
 class GlobalAvgPool1d(_GlobalAvgPoolNd):
-    """Average each channel over the whole sequence: (N, C, L) to (N, C, 1).
+    """Average each channel over the whole sequence: (N, C, W) to (N, C, 1).
 
     The same as ``torch.nn.AdaptiveAvgPool1d(1)``; follow it with
     :class:`~scratchdl.nn.flatten.Flatten` to get (N, C) features whose size does not
