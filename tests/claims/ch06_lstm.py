@@ -33,13 +33,12 @@ CLAIMS = {
     "lm_batch": between(32, 32),
     "lm_context": between(64, 64),
     "char_rnn_params": between(93025, 93025),
-    "char_gru_params": between(88401, 88401),
     "char_lstm_params": between(93409, 93409),
     "char_lstm_params_formula": between(93409, 93409),
     "char_rnn_val_loss": between(1.7, 2.2),
-    "char_gru_val_loss": between(1.7, 2.2),
     "char_lstm_val_loss": between(1.7, 2.2),
     "char_rnn_val_bits": between(1.7 / 0.6931, 2.2 / 0.6931),
-    "char_gru_val_bits": between(1.7 / 0.6931, 2.2 / 0.6931),
     "char_lstm_val_bits": between(1.7 / 0.6931, 2.2 / 0.6931),
+    # One run each: the prose reads the difference as small, not as a ranking.
+    "char_lstm_rnn_difference": between(-0.2, 0.2),
 }
