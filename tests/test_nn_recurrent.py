@@ -180,3 +180,20 @@ def test_state_names_in_messages_come_from_one_declaration():
     assert nn.RNN(3, 4).dh0 is None and lstm.dc0 is None
     lstm.backward(np.zeros_like(out))
     assert lstm.dh0.shape == lstm.dc0.shape == (1, 2, 4)
+
+
+def test_displayed_scans_take_the_names_the_chapters_use():
+    # Chapters 05 and 06 show these functions and name their arguments in the prose.
+    import inspect
+
+    def names(function):
+        return list(inspect.signature(function).parameters)[1:]  # without self
+
+    assert names(nn.RNN._scan) == ["x_proj", "h0", "w_hh", "b_hh"]
+    assert names(nn.RNN._scan_backward) == ["dh_out", "dh_T", "hs", "w_hh"]
+    assert names(nn.LSTM._scan) == ["x_proj", "h0", "c0", "w_hh", "b_hh"]
+    assert names(nn.LSTM._scan_backward)[:3] == ["dh_out", "dh_T", "dc_T"]
+    source = inspect.getsource(nn.LSTM._scan_backward)
+    assert all(name in source for name in ("di", "df", "dc_tilde", "do", "delta_i",
+                                           "delta_o", "dc = dc * f"))
+    assert "delta_x2d.T @ x.reshape(rows, -1)" in inspect.getsource(nn.RNN._backward)
