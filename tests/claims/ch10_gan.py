@@ -31,9 +31,10 @@ CLAIMS = {
     "ring_fix_high_quality_mean": at_least(0.85),
     "ring_fix_high_quality_min": at_least(0.8),
     "ring_fix_high_quality_max": at_most(1.0),
-    # Grid of 25: "neither generator learns the grid", "only ... within 0.15".
-    "grid_gan_modes": between(0, 25),
-    "grid_fix_modes": between(0, 25),
+    # Grid of 25: "neither generator learns the grid": some modes, not all, and "only" a
+    # few percent of samples within 0.15 of a centre.
+    "grid_gan_modes": between(10, 24),
+    "grid_fix_modes": between(10, 24),
     "grid_gan_high_quality": at_most(0.1),
     "grid_fix_high_quality": at_most(0.1),
     # ConvTranspose2d is Conv2d's adjoint: "agree to rounding in float64".
