@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchdl import optim
-from scratchdl._validation import check_number, check_rng
+from scratchdl._validation import NonFiniteError, check_number, check_rng
 from scratchdl.functional import softmax
 from scratchdl.losses import SequenceCrossEntropyLoss
 from scratchdl.nn import GRU, LSTM, RNN, Embedding, Linear, Module, clip_grad_norm_
@@ -179,7 +179,8 @@ def train_char_lm(model, ids, *, steps, batch_size, context, lr=1e-2, clip=1.0, 
     offsets, predicts ids 1..context from ids 0..context-1 (every window starts from a
     zero state, as a Transformer's context does), and takes one Adam step after clipping
     the gradient's global norm at ``clip``. The budget is ``steps * batch_size * context``
-    predicted characters.
+    predicted characters. The model is switched to training mode (``model.train()``, so
+    that a dropout layer drops) and left in it.
 
     Parameters
     ----------
@@ -199,13 +200,24 @@ def train_char_lm(model, ids, *, steps, batch_size, context, lr=1e-2, clip=1.0, 
     -------
     (steps,) float array
         The training loss of every step, nats per character.
+
+    Raises
+    ------
+    FloatingPointError
+        If a step's loss is NaN or infinite, or the logits it is computed from are (the
+        network diverged: a learning rate too large, say); the message names the step
+        and the value. That step's update is not applied: the model keeps the
+        parameters of the previous step.
     """
     owner = "train_char_lm"
     steps = check_number(steps, "steps", low=1, integer=True, owner=owner)
     batch_size = check_number(batch_size, "batch_size", low=1, integer=True, owner=owner)
     context = check_number(context, "context", low=1, integer=True, owner=owner)
+    lr = check_number(lr, "lr", low=0, low_inclusive=False, owner=owner)
+    clip = check_number(clip, "clip", low=0, low_inclusive=False, owner=owner)
     ids = _check_ids(ids, "ids", context + 1, owner)
     rng = check_rng(rng)
+    model.train()
     optimizer = optim.Adam(model, lr=lr)
     loss = SequenceCrossEntropyLoss()
     offsets = np.arange(context + 1)
@@ -214,7 +226,17 @@ def train_char_lm(model, ids, *, steps, batch_size, context, lr=1e-2, clip=1.0, 
         starts = rng.integers(0, len(ids) - context, batch_size)
         windows = ids[starts[:, None] + offsets]
         optimizer.zero_grad()
-        losses[step] = loss(model.forward(windows[:, :-1]), windows[:, 1:])
+        try:
+            losses[step] = loss(model.forward(windows[:, :-1]), windows[:, 1:])
+            cause = None
+        except NonFiniteError as error:  # the network diverged: NaN or inf activations
+            losses[step], cause = np.nan, error
+        if not np.isfinite(losses[step]):
+            why = f" ({cause})" if cause is not None else ""
+            raise FloatingPointError(
+                f"{owner}: the training loss became {losses[step]} at step {step + 1} of "
+                f"{steps}{why}; the update was not applied. Lower lr (got {lr}) or clip "
+                f"(got {clip})") from cause
         model.backward(loss.backward())
         clip_grad_norm_(model, clip)
         optimizer.step()
@@ -227,7 +249,8 @@ def char_lm_loss(model, ids, *, context, batch_size=256):
     The text is cut into consecutive, non-overlapping windows; in each the model predicts
     ids 1..context from ids 0..context-1 starting from a zero state (the leftover tail
     shorter than a window is not scored). Every scored character counts once. Divide by
-    ln 2 for bits per character.
+    ln 2 for bits per character. The model is scored in evaluation mode (dropout off)
+    and every submodule is returned to the mode it was in.
     """
     owner = "char_lm_loss"
     context = check_number(context, "context", low=1, integer=True, owner=owner)
@@ -237,8 +260,14 @@ def char_lm_loss(model, ids, *, context, batch_size=256):
     inputs = ids[:n_windows * context].reshape(n_windows, context)
     targets = ids[1:n_windows * context + 1].reshape(n_windows, context)
     loss = SequenceCrossEntropyLoss()
-    total = 0.0
-    for start in range(0, n_windows, batch_size):
-        rows = slice(start, start + batch_size)
-        total += loss(model.forward(inputs[rows]), targets[rows]) * len(inputs[rows])
+    modes = [(module, module.training) for _, module in model.named_modules()]
+    model.eval()
+    try:
+        total = 0.0
+        for start in range(0, n_windows, batch_size):
+            rows = slice(start, start + batch_size)
+            total += loss(model.forward(inputs[rows]), targets[rows]) * len(inputs[rows])
+    finally:
+        for module, training in modes:  # parents first, so each child ends as it was
+            module.train(training)
     return total / n_windows
