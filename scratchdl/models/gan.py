@@ -31,6 +31,7 @@ import numpy as np
 from scratchdl import functional as F
 from scratchdl._validation import check_float_array, check_number, check_rng
 from scratchdl.nn._checks import check_dout, check_input, spec
+from scratchdl.nn.flatten import _Reshape
 from scratchdl.nn.module import Module
 from scratchdl.optim import Optimizer
 
@@ -104,14 +105,16 @@ def generator_loss(fake_scores, kind: str = "non_saturating"):
     raise ValueError(f"generator_loss: kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
 
 
-class Pack(Module):
+class Pack(_Reshape):
     r"""PacGAN's packing: ``m`` consecutive samples become one input of the discriminator.
 
     ``(N, D)`` becomes ``(N / m, m D)``: rows :math:`m k, \dots, m k + m - 1` are
     concatenated. A discriminator that sees several samples together can tell a batch of
     near-identical samples (a collapsed generator) from a varied one, which a
     one-sample discriminator cannot. Put it first in the discriminator; batches of real
-    and of generated samples must each hold a multiple of ``m`` rows.
+    and of generated samples must each hold a multiple of ``m`` rows. Its backward pass
+    (that of every reshape, :class:`scratchdl.nn.Flatten`'s too) sends each gradient back
+    to the sample it came from, (N / m, m D) -> (N, D).
 
     Parameters
     ----------
@@ -122,8 +125,6 @@ class Pack(Module):
     def __init__(self, m: int):
         super().__init__()
         self.m = check_number(m, "m", low=1, integer=True, owner=type(self).__name__)
-        self.x_shape = None
-        self.out_spec = (None, None)
 
     def forward(self, x):
         """(N, D) -> (N / m, m D)."""
@@ -131,15 +132,7 @@ class Pack(Module):
         if x.ndim != 2 or x.shape[0] % self.m:
             raise ValueError(f"{type(self).__name__}({self.m}): x must have shape (N, D) with "
                              f"N a multiple of {self.m}, got {x.shape}")
-        self.x_shape = x.shape
-        y = x.reshape(x.shape[0] // self.m, self.m * x.shape[1])
-        self.out_spec = (y.shape, y.dtype)
-        return y
-
-    def backward(self, dout):
-        """The gradient goes back to the sample it came from: (N / m, m D) -> (N, D)."""
-        check_dout(self, dout, *self.out_spec)
-        return dout.reshape(self.x_shape)
+        return self._reshape(x, (x.shape[0] // self.m, self.m * x.shape[1]))
 
     def extra_repr(self):
         return f"{self.m}"

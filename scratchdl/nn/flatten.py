@@ -1,5 +1,7 @@
 """Flatten merges a range of axes, e.g. (N, C, H, W) to (N, C*H*W) before a Linear layer;
-Unflatten splits one axis, its inverse."""
+Unflatten splits one axis, its inverse. Both are reshapes, and so is chapter 10's
+:class:`scratchdl.models.gan.Pack`: they share :class:`_Reshape`'s bookkeeping and
+backward pass."""
 
 from __future__ import annotations
 
@@ -11,7 +13,42 @@ from scratchdl.nn._checks import check_dout, describe
 from scratchdl.nn.module import Module
 
 
-class Flatten(Module):
+class _Reshape(Module):
+    """A layer whose forward pass is a reshape: it moves no number, only relabels them.
+
+    A subclass checks its input, computes the output's shape and returns
+    ``self._reshape(x, shape)``, which records what :meth:`backward` needs: the input's
+    shape and the output's (shape, dtype). The backward pass gives the gradient the
+    input's shape back.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.x_shape = None
+        self.out_spec = (None, None)  # (shape, dtype) of the last output, for backward
+
+    def _reshape(self, x, shape):
+        self.x_shape = x.shape
+        y = x.reshape(shape)
+        self.out_spec = (y.shape, y.dtype)
+        return y
+
+    def backward(self, dout):
+        """Give ``dout`` the input's shape back.
+
+        Parameters
+        ----------
+        dout : array of the output's shape
+
+        Returns
+        -------
+        array of the input's shape
+        """
+        check_dout(self, dout, *self.out_spec)
+        return dout.reshape(self.x_shape)
+
+
+class Flatten(_Reshape):
     """Merge axes ``start_dim`` to ``end_dim`` into one, as ``torch.nn.Flatten``.
 
     Parameters
@@ -38,8 +75,6 @@ class Flatten(Module):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"Flatten: {name} must be an int, got {value!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
-        self.x_shape = None
-        self.out_spec = (None, None)  # (shape, dtype) of the last output, for backward
 
     def forward(self, x):
         """Reshape ``x`` with axes ``start_dim..end_dim`` merged.
@@ -60,24 +95,7 @@ class Flatten(Module):
         if start is None or end is None or start > end:
             raise ValueError(f"{owner}: cannot merge axes {self.start_dim}..{self.end_dim} "
                              f"of x with shape {x.shape}")
-        self.x_shape = x.shape
-        y = x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
-        self.out_spec = (y.shape, y.dtype)
-        return y
-
-    def backward(self, dout):
-        """Give ``dout`` the input's shape back.
-
-        Parameters
-        ----------
-        dout : array of the output's shape
-
-        Returns
-        -------
-        array of the input's shape
-        """
-        check_dout(self, dout, *self.out_spec)
-        return dout.reshape(self.x_shape)
+        return self._reshape(x, (*x.shape[:start], -1, *x.shape[end + 1:]))
 
     def extra_repr(self):
         if (self.start_dim, self.end_dim) == (1, -1):
@@ -85,7 +103,7 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Unflatten(Module):
+class Unflatten(_Reshape):
     """Split axis ``dim`` into ``unflattened_size``, as ``torch.nn.Unflatten``.
 
     The inverse of :class:`Flatten`: (N, C*H*W) to (N, C, H, W) with ``dim=1`` and
@@ -117,8 +135,6 @@ class Unflatten(Module):
             raise ValueError(f"{owner}: unflattened_size must be a non-empty tuple of "
                              f"integers >= 1, got {unflattened_size!r}")
         self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
-        self.x_shape = None
-        self.out_spec = (None, None)
 
     def forward(self, x):
         """Reshape ``x`` with axis ``dim`` split into ``unflattened_size``."""
@@ -131,15 +147,7 @@ class Unflatten(Module):
             raise ValueError(f"{owner}: axis {self.dim} of x has size {x.shape[dim]}, not "
                              f"{math.prod(self.unflattened_size)} = the product of "
                              f"{self.unflattened_size}; x has shape {x.shape}")
-        self.x_shape = x.shape
-        y = x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
-        self.out_spec = (y.shape, y.dtype)
-        return y
-
-    def backward(self, dout):
-        """Give ``dout`` the input's shape back."""
-        check_dout(self, dout, *self.out_spec)
-        return dout.reshape(self.x_shape)
+        return self._reshape(x, (*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:]))
 
     def extra_repr(self):
         return f"{self.dim}, {self.unflattened_size}"
