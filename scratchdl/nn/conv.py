@@ -20,6 +20,9 @@ from scratchdl.functional import col2im, conv_output_size, im2col
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input
 from scratchdl.nn.module import Module
 
+# Work-buffer size the stride-1 input gradient processes at a time: about L2 cache.
+_CHUNK_BYTES = 2 * 1024 * 1024
+
 
 class _ConvNd(Module):
     """Shared machinery of Conv1d and Conv2d; ``_nd`` is the number of spatial axes."""
@@ -134,27 +137,44 @@ class _ConvNd(Module):
         row to the padded input's width (with zero gradient in the extra columns) makes the
         positions a window reads, flattened, one contiguous run shifted by the tap's
         offset: each tap becomes a single add along ``H_out`` times the padded width.
+
+        The batch goes through in chunks of samples whose columns fit in about
+        ``_CHUNK_BYTES``, so the product's result is still in cache when the adds read it
+        (measured on the benchmark's shapes: about a fifth faster than the whole batch at
+        once), and the work buffers are allocated once per call, not once per chunk.
         """
         n, c_in, *spatial = self.x_shape
         out = self.out_shape[2:]
         padded = [size + 2 * p for size, p in zip(spatial, self.padding, strict=True)]
-        wide = np.zeros((n, self.out_channels, *out[:-1], padded[-1]), delta.dtype)
-        wide[..., :out[-1]] = delta.reshape(n, self.out_channels, *out)
-        w = self.weight.reshape(self.out_channels, -1)
+        w_t = np.ascontiguousarray(self.weight.reshape(self.out_channels, -1).T)
         taps = math.prod(self.kernel_size)
-        dcols = (w.T @ wide.reshape(n, self.out_channels, -1)).reshape(n, c_in, taps, -1)
-        run = dcols.shape[-1]
-        # Offset of kernel tap `offset` in the flattened padded input (row-major strides).
+        run = math.prod(out[:-1]) * padded[-1]  # output positions on widened rows
+        total = math.prod(padded)
+        # Offset of each kernel tap in the flattened padded input (row-major strides).
         strides = [math.prod(padded[axis + 1:]) for axis in range(self._nd)]
+        starts = [sum(o * d * st for o, d, st in zip(offset, self.dilation, strides,
+                                                    strict=True))
+                  for offset in itertools.product(*(range(k) for k in self.kernel_size))]
         slack = self.dilation[-1] * (self.kernel_size[-1] - 1)
-        flat = np.zeros((n, c_in, math.prod(padded) + slack), delta.dtype)
-        for tap, offset in enumerate(itertools.product(*(range(k) for k in self.kernel_size))):
-            start = sum(o * d * st for o, d, st in zip(offset, self.dilation, strides,
-                                                       strict=True))
-            flat[:, :, start:start + run] += dcols[:, :, tap]
-        dx = flat[:, :, :math.prod(padded)].reshape(n, c_in, *padded)
-        crop = tuple(slice(p, p + size) for p, size in zip(self.padding, spatial, strict=True))
-        return np.ascontiguousarray(dx[(slice(None), slice(None)) + crop])
+        chunk = max(1, min(n, _CHUNK_BYTES // (c_in * taps * run * delta.itemsize)))
+        wide = np.zeros((chunk, self.out_channels, *out[:-1], padded[-1]), delta.dtype)
+        dcols = np.empty((chunk, c_in * taps, run), delta.dtype)
+        flat = np.empty((chunk, c_in, total + slack), delta.dtype)
+        delta = delta.reshape(n, self.out_channels, *out)
+        crop = (slice(None), slice(None)) + tuple(
+            slice(p, p + size) for p, size in zip(self.padding, spatial, strict=True))
+        dx = np.empty(self.x_shape, delta.dtype)
+        for first in range(0, n, chunk):
+            m = min(chunk, n - first)
+            wide[:m, ..., :out[-1]] = delta[first:first + m]
+            np.matmul(w_t, wide[:m].reshape(m, self.out_channels, run), out=dcols[:m])
+            by_tap = dcols[:m].reshape(m, c_in, taps, run)
+            acc = flat[:m]
+            acc[...] = 0
+            for tap, start in enumerate(starts):
+                acc[:, :, start:start + run] += by_tap[:, :, tap]
+            dx[first:first + m] = acc[:, :, :total].reshape(m, c_in, *padded)[crop]
+        return dx
 
     def extra_repr(self):
         one = self._nd == 1
