@@ -56,6 +56,7 @@ class _LayerStack(Module):
             setattr(self, f"act{k}", activation)
             self.activations.append(activation)
         self.sparse_cache = None
+        self._pattern = None  # see _nonzeros
 
     # -- the first layer, on the non-zeros of x -------------------------------------------
     def _projection(self):
@@ -63,13 +64,9 @@ class _LayerStack(Module):
         return first if isinstance(first, Linear) else first.lin
 
     def _first_forward(self, x, edge_index):
-        check_input(self, x, features=self._projection().in_features, exact_ndim=2,
-                    dtype=self.dtype)
+        rows, cols, values = self._nonzeros(x)
         if not isinstance(self.layers[0], Linear):
             edge_index = check_edge_index(edge_index, x.shape[0], describe(self))
-        # Comparing first is several times faster than np.nonzero on the float array.
-        rows, cols = np.divmod(np.flatnonzero(x.ravel() != 0), x.shape[1])
-        values = x[rows, cols]
         mask = None
         if self.training and self.p > 0:
             mask = ((self.rng.random(values.size) >= self.p) / (1 - self.p)).astype(x.dtype)
@@ -83,6 +80,25 @@ class _LayerStack(Module):
         if isinstance(first, GCNConv):
             return first.propagate(h, edge_index)
         return first.attend(h, edge_index)
+
+    def _nonzeros(self, x):
+        """Check x, then return the rows, columns and values of its non-zeros.
+
+        A read-only x that owns its memory (``x.setflags(write=False)`` on a fresh array)
+        cannot change, so when the same one comes back its check and its non-zeros are
+        reused: a training loop then never reads the (N, D) matrix again. A writeable x
+        is checked and searched on every call."""
+        cached = self._pattern
+        if (cached is not None and x is cached[3] and x.base is None
+                and not x.flags.writeable):
+            return cached[:3]
+        check_input(self, x, features=self._projection().in_features, exact_ndim=2,
+                    dtype=self.dtype)
+        # Comparing first is several times faster than np.nonzero on the float array.
+        rows, cols = np.divmod(np.flatnonzero(x.ravel() != 0), x.shape[1])
+        values = x[rows, cols]
+        self._pattern = (rows, cols, values, x)
+        return rows, cols, values
 
     def _first_backward(self, dout):
         first = self.layers[0]

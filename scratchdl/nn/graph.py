@@ -51,6 +51,28 @@ def _check_graph_inputs(module, x, edge_index, edge_weight=None):
     return edge_index, edge_weight
 
 
+class _GraphCache:
+    """The last graph a layer saw and what the layer derived from it (self-loops,
+    normalised weights), reused while the same edges and weights come back: comparing
+    the stored copies costs a pass over E integers, rebuilding costs many more. Because
+    the derived arrays are then the same arrays every epoch, the scatter plans built
+    from them (:func:`scratchdl.graph.scatter`) are reused too."""
+
+    def __init__(self):
+        self.key, self.value = None, None
+
+    def get(self, build, edge_index, edge_weight, *extra):
+        key = self.key
+        if (key is not None and key[2:] == extra and np.array_equal(key[0], edge_index)
+                and (key[1] is None) == (edge_weight is None)
+                and (edge_weight is None or np.array_equal(key[1], edge_weight))):
+            return self.value
+        self.value = build()
+        self.key = (edge_index.copy(), None if edge_weight is None else edge_weight.copy(),
+                    *extra)
+        return self.value
+
+
 def _glorot_(array, rng):
     """PyTorch Geometric's ``glorot``: U(-b, b), b = sqrt(6 / (size[-2] + size[-1]))."""
     bound = math.sqrt(6.0 / (array.shape[-2] + array.shape[-1]))
@@ -118,9 +140,19 @@ class GCNConv(Module):
         self.register_parameter("bias", np.zeros(self.out_channels, dtype=dtype)
                                 if bias else None)
         self.cache = None  # (edge_index, propagation weights, output shape, dtype)
+        self._graph_cache = _GraphCache()
 
     def propagation(self, edge_index, edge_weight, num_nodes, dtype):
-        r"""The edges with self-loops and their weights :math:`\hat a_{ji}` used by forward."""
+        r"""The edges with self-loops and their weights :math:`\hat a_{ji}` used by forward.
+
+        Computed once per graph: while the same edges and weights come back (compared
+        exactly), the stored result is reused, as PyTorch Geometric's ``cached=True``
+        does for one fixed graph."""
+        return self._graph_cache.get(
+            lambda: self._propagation(edge_index, edge_weight, num_nodes, dtype),
+            edge_index, edge_weight, num_nodes, np.dtype(dtype))
+
+    def _propagation(self, edge_index, edge_weight, num_nodes, dtype):
         if self.normalize:
             return gcn_norm(edge_index, edge_weight, num_nodes, self.improved,
                             self.add_self_loops, dtype)
@@ -346,6 +378,7 @@ class GATConv(Module):
         self.attention = None
         self.attention_edge_index = None
         self.cache = None
+        self._graph_cache = _GraphCache()
 
     def forward(self, x, edge_index):
         r"""Attention-weighted sums of the projected neighbours, for every head.
@@ -367,8 +400,10 @@ class GATConv(Module):
         features already projected, ``h = x W^T`` of shape (N, heads * out_channels)."""
         N, H, C = h.shape[0], self.heads, self.out_channels
         edge_index = check_edge_index(edge_index, N, describe(self))
-        if self.add_self_loops:
-            edge_index, _ = add_self_loops(*remove_self_loops(edge_index), num_nodes=N)
+        if self.add_self_loops:   # once per graph, see GCNConv.propagation
+            edge_index = self._graph_cache.get(
+                lambda: add_self_loops(*remove_self_loops(edge_index), num_nodes=N)[0],
+                edge_index, None, N)
         source, target = edge_index
         h = h.reshape(N, H, C)                                           # h_j, per head
         score = (h * self.att_src).sum(-1)[source] + (h * self.att_dst).sum(-1)[target]
