@@ -82,6 +82,27 @@ def test_pack_groups_consecutive_rows_and_refuses_a_ragged_batch():
         Pack(0)
 
 
+@pytest.mark.parametrize(("make", "name"), [
+    (lambda: Pack(2), r"Pack\(2\)"),
+    (lambda: nn.Flatten(), r"Flatten\(\)"),
+    (lambda: nn.Unflatten(1, (2, 2)), r"Unflatten\(1, \(2, 2\)\)"),
+])
+def test_reshape_layers_share_one_backward_that_checks_dout(make, name):
+    """Pack, Flatten and Unflatten share nn.flatten._Reshape's backward: each gradient goes
+    back to the input position it came from, and a dout that does not fit is refused with
+    the layer's own name, before forward and after."""
+    layer = make()
+    with pytest.raises(RuntimeError, match=rf"^{name}: backward\(\) called before forward"):
+        layer.backward(np.ones((2, 8)))
+    x = np.arange(16.0).reshape(4, 4)
+    y = layer(x)
+    np.testing.assert_array_equal(layer.backward(y), x)   # a reshape moves no number
+    with pytest.raises(ValueError, match=rf"^{name}: dout must have the output's shape"):
+        layer.backward(np.ones((3, 3)))
+    with pytest.raises(TypeError, match=rf"^{name}: dout has dtype float32"):
+        layer.backward(y.astype(np.float32))
+
+
 def _small_gan(seed=0, pack=1):
     rng = np.random.default_rng(seed)
     G = nn.Sequential(nn.Linear(2, 8, rng=rng), nn.Tanh(), nn.Linear(8, 2, rng=rng))
