@@ -28,6 +28,8 @@ from scratchdl.nn import (
     ReLU,
     Sequential,
 )
+from scratchdl.nn import conv as conv_module
+from scratchdl.nn import conv_transpose as conv_transpose_module
 
 
 def data(shape, seed=0):
@@ -209,14 +211,59 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv2d(2, 3, 3, padding=1, bias=False, rng=0), (3, 2, 8, 8)),
     (lambda: Conv1d(2, 3, 3, padding=3, dilation=2, rng=0), (2, 2, 11)),
 ])
-def test_fast_stride_one_input_gradient_equals_col2im(make, shape):
-    # The package's stride-1 route and the col2im route the chapter shows: same numbers.
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_fast_stride_one_input_gradient_equals_col2im(make, shape, chunk_bytes, monkeypatch):
+    # The package's stride-1 route and the col2im route the chapter shows: same numbers,
+    # with the batch in one chunk (None: the default size) or one sample per chunk (1).
+    if chunk_bytes is not None:
+        monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
     layer = make()
     x = data(shape)
     dout = data(layer(x).shape, 1)
     fast = layer.backward(dout)
     layer._fast_stride_one = False
     np.testing.assert_allclose(fast, layer.backward(dout), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ConvTranspose2d(3, 2, 4, stride=2, padding=1, rng=0),
+    lambda: ConvTranspose2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), rng=0),
+    lambda: ConvTranspose2d(2, 2, 3, stride=(3, 2), padding=(2, 1), output_padding=(2, 1),
+                            rng=0),
+    lambda: ConvTranspose2d(2, 2, 3, padding=1, output_padding=1, dilation=2, bias=False,
+                            rng=0),
+    lambda: ConvTranspose2d(2, 3, 2, stride=3, dilation=(1, 2), rng=0),  # phases no tap writes
+])
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_conv_transpose_phase_scatter_equals_fold(make, chunk_bytes, monkeypatch):
+    # The package's forward (one output phase at a time, in chunks of samples) and the
+    # plain fold of W^T x: the same numbers.
+    if chunk_bytes is not None:
+        monkeypatch.setattr(conv_transpose_module, "_CHUNK_BYTES", chunk_bytes)
+    layer = make()
+    x = data((3, layer.in_channels, 5, 4))
+    fast = layer(x)
+    layer._fast = False
+    np.testing.assert_allclose(fast, layer(x), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ConvTranspose2d(3, 2, 4, stride=2, padding=1, rng=0),
+    lambda: ConvTranspose2d(2, 2, 3, padding=1, output_padding=1, dilation=2, rng=0),
+])
+def test_conv_transpose_backward_in_chunks_equals_one_chunk(make, monkeypatch):
+    # The backward pass by chunks of one sample gives what the whole batch at once gives
+    # (that one is checked against PyTorch in test_reference_torch_conv.py).
+    layer = make()
+    x = data((3, layer.in_channels, 5, 4))
+    dout = data(layer(x).shape, 1)
+    whole = layer.backward(dout), {k: g.copy() for k, g in layer.grads.items()}
+    layer.zero_grad()
+    monkeypatch.setattr(conv_transpose_module, "_CHUNK_BYTES", 1)
+    by_sample = layer.backward(dout)
+    np.testing.assert_allclose(by_sample, whole[0], rtol=0, atol=1e-13)
+    for name, grad in layer.grads.items():
+        np.testing.assert_allclose(grad, whole[1][name], rtol=0, atol=1e-13)
 
 
 def test_conv_transpose_is_the_adjoint_of_conv():
