@@ -139,7 +139,21 @@ def _always_outdated(app, env, added, changed, removed):
     return [REPORT] if REPORT in env.found_docs else []
 
 
+def _footer_link(app, pagename, templatename, context, doctree):
+    """Point the footer's link to this appendix at it from every page, at any depth.
+
+    ``_config.yml``'s footer is fixed HTML written as seen from ``book/``; the index, search
+    and module pages sit one level up and need ``book/build_report.html``.
+    """
+    footer = context.get("theme_extra_footer")
+    if footer and 'href="build_report.html"' in footer:
+        target = context["pathto"](REPORT)
+        context["theme_extra_footer"] = footer.replace('href="build_report.html"',
+                                                       f'href="{target}"')
+
+
 def setup(app):
     app.connect("env-get-outdated", _always_outdated)
     app.connect("source-read", _append_report)
+    app.connect("html-page-context", _footer_link)
     return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
