@@ -6,8 +6,8 @@ All three share one skeleton, :class:`RNNBase`. Layer :math:`\ell` of a stack ow
 * ``weight_hh_l{ℓ}`` of shape (G·H, H) and ``bias_hh_l{ℓ}`` (G·H,), applied to the state,
 
 where :math:`G` is the number of gates (1 for RNN, 4 for LSTM in the order i, f, g, o, 3
-for GRU in the order r, z, n), :math:`H` is ``hidden_size`` and :math:`D_0` is
-``input_size`` (:math:`D_\ell = H` above). Every entry starts from
+for GRU in the order r, z, n), :math:`H` is ``hidden_size`` (the book's :math:`D_h`) and
+:math:`D_0` is ``input_size`` (:math:`D_\ell = H` above). Every entry starts from
 :math:`U(-1/\sqrt H, 1/\sqrt H)`, PyTorch's default, so its ``state_dict`` loads unchanged.
 
 Inputs are **batch-first**, ``x`` of shape (N, T, D) (PyTorch's ``batch_first=True``);
