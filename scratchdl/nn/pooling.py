@@ -74,16 +74,20 @@ class _MaxPoolNd(_PoolNd):
         windows = self._windows(x, fill=-np.inf)  # padding never wins the maximum
         # One pass per kernel tap over all windows at once (a strided slice each), keeping
         # the largest value so far and the tap that held it. A strictly larger value
-        # replaces it, so the first maximum in scan order wins, as in PyTorch.
+        # replaces it, so the first maximum in scan order wins, as in PyTorch. Taps come
+        # in increasing order, so the tap holding the maximum is the last one that was
+        # strictly larger: the largest of tap * larger (a maximum, much faster than a
+        # masked copy).
         offsets = list(itertools.product(*(range(k) for k in self.kernel_size)))
         best = windows[(Ellipsis, *offsets[0])].copy()
-        self.argmax = np.zeros(best.shape, dtype=np.min_scalar_type(len(offsets) - 1))
+        index = np.min_scalar_type(len(offsets) - 1).type
+        self.argmax = np.zeros(best.shape, dtype=index)
         larger = np.empty(best.shape, dtype=bool)
         for tap, offset in enumerate(offsets[1:], start=1):
             candidate = windows[(Ellipsis, *offset)]
             np.greater(candidate, best, out=larger)
             np.maximum(best, candidate, out=best)
-            np.copyto(self.argmax, tap, where=larger)
+            np.maximum(self.argmax, larger * index(tap), out=self.argmax)
         return best
 
     def backward(self, dout):
