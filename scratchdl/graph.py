@@ -260,7 +260,7 @@ def scatter(src, index, num_nodes: int, reduce: str = "sum"):
     if index.size == 0:
         return out
     order, nodes, starts, counts = _plan(index, num_nodes)
-    grouped = src if order is None else src[order]          # messages sorted by target
+    grouped = src if order is None else src.take(order, axis=0)   # sorted by target
     combine = np.maximum if reduce == "max" else np.add
     out[nodes] = combine.reduceat(grouped, starts, axis=0)  # one block per target node
     if reduce == "mean":

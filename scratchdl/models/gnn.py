@@ -72,7 +72,8 @@ class _LayerStack(Module):
             mask = ((self.rng.random(values.size) >= self.p) / (1 - self.p)).astype(x.dtype)
             values = values * mask
         weight = self._projection().weight                       # (out, in)
-        h = scatter(values[:, None] * weight.T[cols], rows, x.shape[0])   # x W^T
+        rows_of_weight = np.ascontiguousarray(weight.T).take(cols, axis=0)  # W^T[cols]
+        h = scatter(values[:, None] * rows_of_weight, rows, x.shape[0])   # x W^T
         self.sparse_cache = (rows, cols, values, mask, x.shape)
         first = self.layers[0]
         if isinstance(first, Linear):
@@ -113,7 +114,7 @@ class _LayerStack(Module):
         rows, cols, values, mask, shape = self.sparse_cache
         projection = self._projection()
         # dL/dW[:, f] sums, over the non-zeros in column f, value * dL/dh of their row.
-        dweight_t = scatter(values[:, None] * dh[rows], cols, shape[1])
+        dweight_t = scatter(values[:, None] * dh.take(rows, axis=0), cols, shape[1])
         projection.grads["weight"] += dweight_t.T
         dx = dh @ projection.weight
         if mask is not None:

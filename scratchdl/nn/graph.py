@@ -19,6 +19,7 @@ to ``edge_weight`` are not computed (the graph is data, not a parameter).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 
@@ -51,26 +52,33 @@ def _check_graph_inputs(module, x, edge_index, edge_weight=None):
     return edge_index, edge_weight
 
 
-class _GraphCache:
-    """The last graph a layer saw and what the layer derived from it (self-loops,
-    normalised weights), reused while the same edges and weights come back: comparing
-    the stored copies costs a pass over E integers, rebuilding costs many more. Because
-    the derived arrays are then the same arrays every epoch, the scatter plans built
-    from them (:func:`scratchdl.graph.scatter`) are reused too."""
+_DERIVED: OrderedDict = OrderedDict()   # recent graphs and what layers derived from them
+_MAX_DERIVED = 8
 
-    def __init__(self):
-        self.key, self.value = None, None
 
-    def get(self, build, edge_index, edge_weight, *extra):
-        key = self.key
-        if (key is not None and key[2:] == extra and np.array_equal(key[0], edge_index)
-                and (key[1] is None) == (edge_weight is None)
-                and (edge_weight is None or np.array_equal(key[1], edge_weight))):
-            return self.value
-        self.value = build()
-        self.key = (edge_index.copy(), None if edge_weight is None else edge_weight.copy(),
-                    *extra)
-        return self.value
+def _derived_graph(kind, build, edge_index, edge_weight, *extra):
+    """What a layer derives from a graph (self-loops, normalised weights), built once.
+
+    Kept in a small cache shared by all layers, keyed by ``kind``, the layer's options
+    ``extra`` and the arrays' memory, and reused only while stored copies of the edges
+    and weights still equal the ones passed (a pass over E integers; rebuilding costs
+    many more). All layers on one graph then get the same arrays, so the scatter plans
+    built from them (:func:`scratchdl.graph.scatter`) are shared too.
+    """
+    key = (kind, edge_index.__array_interface__["data"][0], edge_index.shape,
+           None if edge_weight is None else edge_weight.__array_interface__["data"][0],
+           *extra)
+    entry = _DERIVED.get(key)
+    if (entry is not None and np.array_equal(entry[0], edge_index)
+            and (edge_weight is None or np.array_equal(entry[1], edge_weight))):
+        _DERIVED.move_to_end(key)
+        return entry[2]
+    value = build()
+    _DERIVED[key] = (edge_index.copy(),
+                     None if edge_weight is None else edge_weight.copy(), value)
+    if len(_DERIVED) > _MAX_DERIVED:
+        _DERIVED.popitem(last=False)
+    return value
 
 
 def _glorot_(array, rng):
@@ -140,7 +148,6 @@ class GCNConv(Module):
         self.register_parameter("bias", np.zeros(self.out_channels, dtype=dtype)
                                 if bias else None)
         self.cache = None  # (edge_index, propagation weights, output shape, dtype)
-        self._graph_cache = _GraphCache()
 
     def propagation(self, edge_index, edge_weight, num_nodes, dtype):
         r"""The edges with self-loops and their weights :math:`\hat a_{ji}` used by forward.
@@ -148,9 +155,10 @@ class GCNConv(Module):
         Computed once per graph: while the same edges and weights come back (compared
         exactly), the stored result is reused, as PyTorch Geometric's ``cached=True``
         does for one fixed graph."""
-        return self._graph_cache.get(
-            lambda: self._propagation(edge_index, edge_weight, num_nodes, dtype),
-            edge_index, edge_weight, num_nodes, np.dtype(dtype))
+        return _derived_graph(
+            "gcn", lambda: self._propagation(edge_index, edge_weight, num_nodes, dtype),
+            edge_index, edge_weight, self.normalize, self.improved, self.add_self_loops,
+            num_nodes, np.dtype(dtype).str)
 
     def _propagation(self, edge_index, edge_weight, num_nodes, dtype):
         if self.normalize:
@@ -378,7 +386,6 @@ class GATConv(Module):
         self.attention = None
         self.attention_edge_index = None
         self.cache = None
-        self._graph_cache = _GraphCache()
 
     def forward(self, x, edge_index):
         r"""Attention-weighted sums of the projected neighbours, for every head.
@@ -401,8 +408,9 @@ class GATConv(Module):
         N, H, C = h.shape[0], self.heads, self.out_channels
         edge_index = check_edge_index(edge_index, N, describe(self))
         if self.add_self_loops:   # once per graph, see GCNConv.propagation
-            edge_index = self._graph_cache.get(
-                lambda: add_self_loops(*remove_self_loops(edge_index), num_nodes=N)[0],
+            edge_index = _derived_graph(
+                "self-loops", lambda: add_self_loops(*remove_self_loops(edge_index),
+                                                     num_nodes=N)[0],
                 edge_index, None, N)
         source, target = edge_index
         h = h.reshape(N, H, C)                                           # h_j, per head
