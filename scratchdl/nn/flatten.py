@@ -1,6 +1,6 @@
 """Flatten merges a range of axes, e.g. (N, C, H, W) to (N, C*H*W) before a Linear layer;
 Unflatten splits one axis, its inverse. Both are reshapes, and so is chapter 10's
-:class:`scratchdl.models.gan.Pack`: they share :class:`_Reshape`'s bookkeeping and
+:class:`scratchdl.models.gan.Pack`: they share the private ``_Reshape``'s bookkeeping and
 backward pass."""
 
 from __future__ import annotations
