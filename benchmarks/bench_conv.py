@@ -24,7 +24,9 @@ machines).
 Run it with ``OPENBLAS_NUM_THREADS=2 .venv/bin/python benchmarks/bench_conv.py`` on a quiet
 machine (other processes on the same cores make OpenBLAS threads wait for each other and
 distort both sides); ``uptime`` before and after says how quiet it was. With
-``--profile`` it also prints where scratchdl's Conv2d spends its time.
+``--profile`` it also prints where scratchdl's Conv2d and ConvTranspose2d spend their
+time. With ``--cpu`` (only with ``OPENBLAS_NUM_THREADS=1``) every time is the process's
+CPU time rather than wall time, which a busy shared machine disturbs far less.
 """
 
 from __future__ import annotations
@@ -33,10 +35,17 @@ import sys
 
 import numpy as np
 import torch
-from timing import forward_backward_pair, matmul_rate, median_time, setup_threads, side_by_side
+from timing import (
+    forward_backward_pair,
+    matmul_rate,
+    median_time,
+    setup_threads,
+    side_by_side,
+    use_cpu_clock,
+)
 
 from scratchdl import nn
-from scratchdl.functional import col2im, im2col
+from scratchdl.functional import im2col
 
 TARGET = 1.5
 N = 64
@@ -82,31 +91,51 @@ def transpose_case(rng):
     return f"ConvTranspose2d {N}x32x14x14->16 k4 s2", ours, theirs, x, dout, flops
 
 
-def profile(rng):
-    """Median time of each stage of scratchdl's Conv2d forward + backward (first shape)."""
-    c_in, c_out, size = CONV_SHAPES[0]
+def profile_conv(rng, c_in, c_out, size):
+    """Median time of each stage of scratchdl's Conv2d forward + backward on one shape."""
     _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
     args = (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     w = layer.weight.reshape(c_out, -1)
-    cols = im2col(x, *args)
+    layer.forward(x)
+    cols = layer.cols
     delta = dout.reshape(N, c_out, -1)
-    dcols = w.T @ delta
+    route = layer._stride_one_route()
     stages = {
         "im2col (pad + strided copy)": lambda: im2col(x, *args),
         "forward W @ cols": lambda: w @ cols,
         "weight grad sum_n delta_n cols_n^T": lambda: (delta @ cols.swapaxes(1, 2)).sum(0),
-        "input grad W^T @ delta": lambda: w.T @ delta,
-        "col2im (9 strided adds)": lambda: col2im(dcols, x.shape, *args),
+        "bias grad": lambda: delta.sum(axis=(0, 2)),
+        f"input grad, stride-1 route '{route}'":
+            lambda: layer._input_gradient_stride_one(delta),
     }
     total = median_time(lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
-    print(f"profile of scratchdl Conv2d forward + backward: {total * 1e3:.2f} ms")
+    print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
+          f"backward: {total * 1e3:.2f} ms")
     for name, fn in stages.items():
         seconds = median_time(fn)
-        print(f"  {name:<36} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")
+        print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")
+
+
+def profile(rng):
+    """Where scratchdl's time goes: Conv2d stage by stage (the stages the layer runs, the
+    stride-1 input gradient's route named) on two shapes, ConvTranspose2d's two passes."""
+    for c_in, c_out, size in (CONV_SHAPES[0], CONV_SHAPES[2]):
+        profile_conv(rng, c_in, c_out, size)
+    name, layer, _, x, dout, _ = transpose_case(rng)
+    layer.forward(x)
+    forward = median_time(lambda: layer.forward(x))
+    backward = median_time(lambda: layer.backward(dout))
+    print(f"profile of scratchdl {name}: forward {forward * 1e3:.2f} ms, "
+          f"backward {backward * 1e3:.2f} ms")
 
 
 def main() -> int:
     setup_threads()
+    if "--cpu" in sys.argv:
+        use_cpu_clock()
+        print("clock: this process's CPU time (one thread)")
+    else:
+        print("clock: wall time")
     rng = np.random.default_rng(0)
     matmul = matmul_rate(rng)
     print(f"NumPy float32 matmul 1024^3: {matmul / 1e9:.1f} GFLOP/s")
