@@ -99,14 +99,12 @@ def profile_conv(rng, c_in, c_out, size):
     layer.forward(x)
     cols = layer.cols
     delta = dout.reshape(N, c_out, -1)
-    route = layer._stride_one_route()
     stages = {
         "im2col (pad + strided copy)": lambda: im2col(x, *args),
         "forward W @ cols": lambda: w @ cols,
         "weight grad sum_n delta_n cols_n^T": lambda: (delta @ cols.swapaxes(1, 2)).sum(0),
         "bias grad": lambda: delta.sum(axis=(0, 2)),
-        f"input grad, stride-1 route '{route}'":
-            lambda: layer._input_gradient_stride_one(delta),
+        "input grad, stride-1 runs (chunked)": lambda: layer._input_gradient_stride_one(delta),
     }
     total = median_time(lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
@@ -117,8 +115,8 @@ def profile_conv(rng, c_in, c_out, size):
 
 
 def profile(rng):
-    """Where scratchdl's time goes: Conv2d stage by stage (the stages the layer runs, the
-    stride-1 input gradient's route named) on two shapes, ConvTranspose2d's two passes."""
+    """Where scratchdl's time goes: Conv2d stage by stage (the stages the layer runs) on
+    two shapes, ConvTranspose2d's two passes."""
     for c_in, c_out, size in (CONV_SHAPES[0], CONV_SHAPES[2]):
         profile_conv(rng, c_in, c_out, size)
     name, layer, _, x, dout, _ = transpose_case(rng)

@@ -217,7 +217,7 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
 ])
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
 def test_fast_stride_one_input_gradient_equals_col2im(make, shape, chunk_bytes, monkeypatch):
-    # The package's stride-1 routes and the col2im route the chapter shows: same numbers,
+    # The package's stride-1 route and the col2im route the chapter shows: same numbers,
     # with the batch in one chunk (None: the default size) or one sample per chunk (1).
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
@@ -268,17 +268,6 @@ def test_conv_transpose_backward_in_chunks_equals_one_chunk(make, monkeypatch):
     np.testing.assert_allclose(by_sample, whole[0], rtol=0, atol=1e-13)
     for name, grad in layer.grads.items():
         np.testing.assert_allclose(grad, whole[1][name], rtol=0, atol=1e-13)
-
-
-def test_stride_one_routes_cover_both():
-    # The cases above take both stride-1 routes: the full convolution when C_in >= C_out
-    # and the padding allows it, the contiguous runs otherwise.
-    assert Conv2d(4, 3, 3, padding=1, rng=0)._stride_one_route() == "full"
-    assert Conv2d(3, 3, (3, 2), padding=(2, 1), dilation=2, rng=0)._stride_one_route() == "full"
-    assert Conv1d(4, 4, 5, padding=2, rng=0)._stride_one_route() == "full"
-    assert Conv2d(3, 2, 5, rng=0)._stride_one_route() == "full"
-    assert Conv1d(3, 2, 3, padding=3, rng=0)._stride_one_route() == "runs"  # p > d (k - 1)
-    assert Conv2d(2, 3, 3, padding=1, rng=0)._stride_one_route() == "runs"
 
 
 def test_conv_transpose_is_the_adjoint_of_conv():

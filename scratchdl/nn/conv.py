@@ -129,53 +129,7 @@ class _ConvNd(Module):
         return col2im(dcols, self.x_shape, self.kernel_size, self.stride, self.padding,
                       self.dilation)
 
-    def _stride_one_route(self):
-        """Which stride-1 input gradient is faster: ``"full"`` or ``"runs"``.
-
-        The full convolution copies ``C_out`` values per input position and kernel tap
-        into columns and needs no fold; the contiguous runs add ``C_in`` values per
-        position and tap after the product. Measured on the benchmark's shapes: the full
-        convolution wins when ``C_in >= C_out`` (64 -> 64 on 7x7, about a fifth faster),
-        loses otherwise (16 -> 32 on 28x28, about a sixth slower). It needs padding at
-        most the dilated kernel's reach, ``p <= d (k - 1)``, on every axis.
-        """
-        if self.in_channels >= self.out_channels and all(
-                p <= d * (k - 1) for p, d, k in zip(self.padding, self.dilation,
-                                                   self.kernel_size, strict=True)):
-            return "full"
-        return "runs"
-
     def _input_gradient_stride_one(self, delta):
-        """``col2im(W^T delta)`` for stride 1, by the faster of two routes (same numbers)."""
-        if self._stride_one_route() == "full":
-            return self._input_gradient_full(delta)
-        return self._input_gradient_runs(delta)
-
-    def _input_gradient_full(self, delta):
-        r"""For stride 1, the input gradient is a convolution of ``delta``, padded by
-        ``d (k - 1) - p``, with the kernel flipped and its channel axes swapped:
-        :math:`dx_{c,u} = \sum_{o,a} W_{o,c,a}\, \delta_{o,\, u + p - a d}`, and with
-        :math:`a' = k - 1 - a` that reads :math:`\delta` at :math:`u - (d(k-1) - p) + a' d`.
-        One im2col of ``delta`` and one product per sample, no fold; the batch goes
-        through in chunks whose columns fit in about ``_CHUNK_BYTES``.
-        """
-        n = self.x_shape[0]
-        spatial_axes = tuple(range(2, 2 + self._nd))
-        w_flip = np.ascontiguousarray(np.flip(self.weight, axis=spatial_axes).swapaxes(0, 1))
-        w_flip = w_flip.reshape(self.in_channels, -1)  # (C_in, C_out k...)
-        reach = tuple(d * (k - 1) - p for k, p, d in zip(self.kernel_size, self.padding,
-                                                        self.dilation, strict=True))
-        positions = math.prod(self.x_shape[2:])
-        chunk = max(1, min(n, _CHUNK_BYTES // (w_flip.shape[1] * positions * delta.itemsize)))
-        delta = delta.reshape(self.out_shape)
-        dx = np.empty((n, self.in_channels, positions), delta.dtype)
-        for first in range(0, n, chunk):
-            cols = im2col(delta[first:first + chunk], self.kernel_size, (1,) * self._nd,
-                          reach, self.dilation)
-            np.matmul(w_flip, cols, out=dx[first:first + chunk])
-        return dx.reshape(self.x_shape)
-
-    def _input_gradient_runs(self, delta):
         """``col2im(W^T delta)`` for stride 1, with long contiguous adds instead of short rows.
 
         col2im adds one (N, C, H_out, W_out) slice per kernel tap, and NumPy's inner loop
@@ -192,7 +146,7 @@ class _ConvNd(Module):
         n, c_in, *spatial = self.x_shape
         out = self.out_shape[2:]
         padded = [size + 2 * p for size, p in zip(spatial, self.padding, strict=True)]
-        w_t = np.ascontiguousarray(self.weight.reshape(self.out_channels, -1).T)
+        w = self.weight.reshape(self.out_channels, -1)
         taps = math.prod(self.kernel_size)
         run = math.prod(out[:-1]) * padded[-1]  # output positions on widened rows
         total = math.prod(padded)
@@ -213,7 +167,10 @@ class _ConvNd(Module):
         for first in range(0, n, chunk):
             m = min(chunk, n - first)
             wide[:m, ..., :out[-1]] = delta[first:first + m]
-            np.matmul(w_t, wide[:m].reshape(m, self.out_channels, run), out=dcols[:m])
+            # W^T as a transposed view, as before chunking: OpenBLAS's small-matrix kernels
+            # round differently for a copied W^T, which changed chapter 07's trained
+            # numbers.
+            np.matmul(w.T, wide[:m].reshape(m, self.out_channels, run), out=dcols[:m])
             by_tap = dcols[:m].reshape(m, c_in, taps, run)
             acc = flat[:m]
             acc[...] = 0
