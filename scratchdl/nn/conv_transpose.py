@@ -198,7 +198,7 @@ class ConvTranspose2d(Module):
         wide = np.zeros((chunk, c_in, h, grid_w), x.dtype)
         cols = np.empty((chunk, c_out * taps, run), x.dtype)
         phases = np.empty((s_h, s_w, chunk, c_out, size + shift_w), x.dtype)
-        w_t = np.ascontiguousarray(self.weight.reshape(c_in, -1).T)
+        w_t = self.weight.reshape(c_in, -1).T  # a view, as the fold route multiplies
         y = np.empty((n, c_out, *out), x.dtype)
         # Where each phase lands in the cropped output: first grid index, first output
         # index and count, per axis.
