@@ -271,7 +271,7 @@ def scatter(src, index, num_nodes: int, reduce: str = "sum"):
 def scatter_backward(dout, src, index, out, reduce: str = "sum"):
     r"""Gradient of :func:`scatter` with respect to ``src``, given ``dout`` = dL/d(out).
 
-    Sum: every message gets its target's gradient, :math:`\partial L/\partial src_e =
+    Sum: every message gets its target's gradient, :math:`dL/d\,\mathrm{src}_e =
     dout_{index_e}`. Mean: divided by the target's number of messages. Max: only the
     messages equal to the maximum receive it, shared equally among ties (as PyTorch does).
     """
@@ -314,7 +314,7 @@ def edge_softmax(scores, index, num_nodes: int):
 
 
 def edge_softmax_backward(alpha, dalpha, index, num_nodes: int):
-    r"""Gradient of :func:`edge_softmax`: :math:`\partial L/\partial s_e = \alpha_e
+    r"""Gradient of :func:`edge_softmax`: :math:`dL/ds_e = \alpha_e
     (g_e - \sum_{e' \to i} \alpha_{e'} g_{e'})` with :math:`g = dL/d\alpha` and i the
     target of e."""
     weighted = scatter(alpha * dalpha, index, num_nodes, "sum")

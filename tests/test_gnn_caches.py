@@ -1,4 +1,5 @@
-"""The once-per-graph caches of the graph code give the numbers a fresh computation gives.
+"""The once-per-graph caches and shortcuts of the graph code give the numbers a fresh
+computation gives.
 
 Scatter plans, GCNConv's normalised weights, GATConv's self-loops and the models'
 non-zero pattern of x are reused across calls; these tests change the inputs between
@@ -12,6 +13,7 @@ import numpy as np
 from scratchdl import graph
 from scratchdl.models.gnn import GAT, GCN, MLP
 from scratchdl.nn.graph import GATConv, GCNConv
+from scratchdl.nn.module import unique_parameters
 
 
 def _bincount_scatter(src, index, num_nodes):
@@ -85,3 +87,22 @@ def test_models_reuse_the_pattern_of_a_read_only_x_only():
         first = model.forward(frozen, edge_index)
         assert np.array_equal(model.forward(frozen, edge_index), first)
         assert np.array_equal(first, make().eval().forward(frozen.copy(), edge_index))
+
+
+def test_backward_without_input_gradient_gives_the_same_parameter_gradients():
+    edge_index = np.random.default_rng(10).integers(0, 8, (2, 20))
+    x = _sparse_features(11)
+    for make in (lambda: GCN(10, 5, 3, rng=12), lambda: MLP(10, 5, 3, rng=12),
+                 lambda: GAT(10, 2, 3, heads=2, rng=12)):
+        grads = []
+        for input_grad in (True, False):
+            model = make().eval()
+            model.zero_grad()
+            out = model.forward(x, edge_index)
+            dx = model.backward(np.ones_like(out), input_grad=input_grad)
+            assert (dx is None) == (not input_grad)
+            grads.append({name: g.copy()
+                          for name, _, g in unique_parameters(model, "test")})
+        assert grads[0].keys() == grads[1].keys()
+        for name in grads[0]:
+            assert np.array_equal(grads[0][name], grads[1][name]), name

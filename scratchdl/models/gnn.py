@@ -101,7 +101,7 @@ class _LayerStack(Module):
         self._pattern = (rows, cols, values, x)
         return rows, cols, values
 
-    def _first_backward(self, dout):
+    def _first_backward(self, dout, input_grad=True):
         first = self.layers[0]
         if isinstance(first, Linear):
             if first.bias is not None:
@@ -116,6 +116,8 @@ class _LayerStack(Module):
         # dL/dW[:, f] sums, over the non-zeros in column f, value * dL/dh of their row.
         dweight_t = scatter(values[:, None] * dh.take(rows, axis=0), cols, shape[1])
         projection.grads["weight"] += dweight_t.T
+        if not input_grad:
+            return None
         dx = dh @ projection.weight
         if mask is not None:
             dx[rows, cols] *= mask
@@ -148,13 +150,18 @@ class _LayerStack(Module):
             x = self.activations[k].forward(x)
         return x
 
-    def backward(self, dout):
-        """dout : (N, C) array. Returns dL/dx, adding every parameter's gradient."""
+    def backward(self, dout, *, input_grad=True):
+        """dout : (N, C) array. Returns dL/dx, adding every parameter's gradient.
+
+        With ``input_grad=False`` only the parameter gradients are computed and None is
+        returned: the (N, D) gradient with respect to fixed node features is the most
+        costly product of the pass and a training loop never uses it (PyTorch skips it
+        too for an input that does not require a gradient)."""
         for k in reversed(range(len(self.layers))):
             if k < len(self.activations):
                 dout = self.activations[k].backward(dout)
             if k == 0:
-                return self._first_backward(dout)
+                return self._first_backward(dout, input_grad)
             dout = self.layers[k].backward(dout)
             if self.training:
                 dout = self.dropouts[k - 1].backward(dout)
@@ -308,7 +315,7 @@ def train_node_classifier(model, x, edge_index, y, train_index, val_index, *, ep
         loss = loss_fn(logits[train_index], y_train)
         dlogits = np.zeros_like(logits)
         dlogits[train_index] = loss_fn.backward()
-        model.backward(dlogits)
+        model.backward(dlogits, input_grad=False)   # x is data: no dL/dx needed
         for optimizer in optimizers:
             optimizer.step()
         history["loss"].append(loss)

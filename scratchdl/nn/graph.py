@@ -202,17 +202,17 @@ class GCNConv(Module):
     def backward(self, dout):
         r"""Gradients of :math:`y_i = \sum_{j \to i} \hat a_{ji} h_j + b`, :math:`h = x
         \mathbf W^\top`: :meth:`propagate_backward`, then ``lin``'s backward pass turns
-        :math:`\partial L/\partial h` into :math:`\partial L/\partial x` and
-        :math:`\partial L/\partial \mathbf W`."""
+        :math:`dL/dh` into :math:`dL/dx` and
+        :math:`dL/d\mathbf W`."""
         return self.lin.backward(self.propagate_backward(dout))
 
     def propagate_backward(self, dout):
-        r"""Back through the propagation only: returns :math:`\partial L/\partial h`.
+        r"""Back through the propagation only: returns :math:`dL/dh`.
 
         .. math::
-            \frac{\partial L}{\partial h_j} = \sum_{i:\, j \to i} \hat a_{ji}\,
-            \frac{\partial L}{\partial y_i}, \qquad
-            \frac{\partial L}{\partial b} = \sum_i \frac{\partial L}{\partial y_i},
+            \frac{dL}{dh_j} = \sum_{i:\, j \to i} \hat a_{ji}\,
+            \frac{dL}{dy_i}, \qquad
+            \frac{dL}{db} = \sum_i \frac{dL}{dy_i},
 
         messages sent back along every edge, from target to source.
         """
@@ -434,11 +434,11 @@ class GATConv(Module):
         r"""Back through the weighted sum, the dropout, the softmax over each node's
         incoming edges, the LeakyReLU and the two attention vectors.
 
-        With :math:`g_{ji} = \partial L/\partial \alpha_{ji} = \delta_i \cdot h_j` and the
+        With :math:`g_{ji} = dL/d\alpha_{ji} = \delta_i \cdot h_j` and the
         softmax's Jacobian,
 
         .. math::
-            \frac{\partial L}{\partial s_{ji}} = \alpha_{ji}\Big(g_{ji} -
+            \frac{dL}{ds_{ji}} = \alpha_{ji}\Big(g_{ji} -
             \sum_{j' \to i} \alpha_{j'i}\, g_{j'i}\Big);
 
         the score :math:`s_{ji}` depends on :math:`h_j` through :math:`a_{src}` and on
