@@ -7,11 +7,12 @@ optionally with an ``edge_weight`` of shape (E,). An undirected graph lists each
 twice, once in each direction. Messages flow along edges from source to target, so a node
 *aggregates over its incoming edges*.
 
-Everything here is vectorised: no Python loop visits a node or an edge. Sums and maxima
-onto nodes sort the messages by target node once per index array (the *plan*, kept in a
-small cache and reused while the same index array comes back unchanged) and then reduce
-each node's contiguous block with ``np.add.reduceat`` / ``np.maximum.reduceat``, which is
-much faster than ``np.add.at``. The functions only read their inputs.
+Everything here is vectorised: no Python loop visits a node or an edge. Sums onto nodes
+are one ``np.bincount`` over flattened (node, feature) positions, much faster than
+``np.add.at``; maxima sort the messages by target node and reduce each node's block with
+``np.maximum.reduceat``. The positions and the sort order are worked out once per index
+array (the *plan*, kept in a small cache and reused while the same index array comes
+back unchanged). The functions only read their inputs.
 """
 
 from __future__ import annotations
@@ -209,14 +210,16 @@ _MAX_PLANS = 16
 
 
 def _plan(index, num_nodes):
-    """How to reduce messages by target node: ``(order, nodes, starts, counts)``.
+    """How to reduce messages by target node: ``(order, nodes, starts, counts, flat)``.
 
     ``index[order]`` is sorted (``order`` is None when ``index`` already is); ``nodes`` are
     the nodes that receive something and ``starts`` where each one's block begins in the
-    sorted messages; ``counts`` the number of messages per node. A training loop passes
-    the same index array every epoch, so the plan is cached, keyed by the array's memory
-    and shape, and reused only when the stored copy of the index still equals it (a cheap
-    comparison of E integers), so an edited or different index gets a new plan.
+    sorted messages; ``counts`` the number of messages per node; ``flat`` maps a message
+    width to the flattened (node, feature) positions of its entries, filled on first use.
+    A training loop passes the same index array every epoch, so the plan is cached, keyed
+    by the array's memory and shape, and reused only when the stored copy of the index
+    still equals it (a cheap comparison of E integers): an edited or different index gets
+    a new plan.
     """
     key = (index.__array_interface__["data"][0], index.shape, index.strides,
            index.dtype.str, num_nodes)
@@ -229,7 +232,7 @@ def _plan(index, num_nodes):
     if np.array_equal(order, np.arange(index.size)):
         order = None
     nodes, starts = np.unique(sorted_index, return_index=True)
-    plan = (order, nodes, starts, np.bincount(index, minlength=num_nodes))
+    plan = (order, nodes, starts, np.bincount(index, minlength=num_nodes), {})
     _PLANS[key] = (index.copy(), plan)
     if len(_PLANS) > _MAX_PLANS:
         _PLANS.popitem(last=False)
@@ -259,10 +262,16 @@ def scatter(src, index, num_nodes: int, reduce: str = "sum"):
     out = np.zeros((num_nodes, *src.shape[1:]), dtype=src.dtype)
     if index.size == 0:
         return out
-    order, nodes, starts, counts = _plan(index, num_nodes)
-    grouped = src if order is None else src.take(order, axis=0)   # sorted by target
-    combine = np.maximum if reduce == "max" else np.add
-    out[nodes] = combine.reduceat(grouped, starts, axis=0)  # one block per target node
+    order, nodes, starts, counts, flat = _plan(index, num_nodes)
+    if reduce == "max":
+        grouped = src if order is None else src.take(order, axis=0)   # sorted by target
+        out[nodes] = np.maximum.reduceat(grouped, starts, axis=0)   # one block per node
+        return out
+    width = src.size // index.size              # numbers per message
+    if width not in flat:                       # (node, feature) -> one flat position
+        flat[width] = (index[:, None] * width + np.arange(width)).ravel()
+    out[...] = np.bincount(flat[width], weights=src.ravel(),
+                           minlength=num_nodes * width).reshape(out.shape)
     if reduce == "mean":
         out /= np.maximum(counts, 1).reshape(-1, *[1] * (src.ndim - 1))
     return out
