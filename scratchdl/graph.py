@@ -159,8 +159,8 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     the entries of :math:`\tilde D^{-1/2} \tilde A \tilde D^{-1/2}`. A node of degree 0
     gets :math:`\tilde d^{-1/2} = 0`.
 
-    As in PyTorch Geometric 2.8, the self-loop weight 2 of ``improved`` applies only when
-    ``edge_weight`` is given; without weights every edge, loops included, weighs 1.
+    As in PyTorch Geometric 2.8, the self-loop weight 2 of ``improved`` applies only
+    when ``edge_weight`` is given; without weights every edge, loops included, weighs 1.
 
     Returns
     -------
@@ -171,8 +171,8 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     """
     fill_value = 2.0 if improved else 1.0
     if add_self_loops:
-        edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight, fill_value,
-                                                           num_nodes)
+        edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight,
+                                                           fill_value, num_nodes)
     if edge_weight is None:
         edge_weight = np.ones(edge_index.shape[1], dtype=dtype)
     source, target = edge_index
@@ -240,8 +240,8 @@ def _plan(index, num_nodes):
 
 
 def scatter(src, index, num_nodes: int, reduce: str = "sum"):
-    r"""Combine the rows of ``src`` that share a target node: :math:`out_i = \bigoplus_{e:
-    index_e = i} src_e`.
+    r"""Combine the rows of ``src`` that share a target node:
+    :math:`out_i = \bigoplus_{e:\, index_e = i} src_e`.
 
     Parameters
     ----------

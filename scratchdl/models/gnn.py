@@ -270,9 +270,9 @@ def accuracy(logits, y) -> float:
     return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
-def train_node_classifier(model, x, edge_index, y, train_index, val_index, *, epochs=200,
-                          lr=0.01, weight_decay=5e-4, first_layer_decay_only=True,
-                          patience=10):
+def train_node_classifier(model, x, edge_index, y, train_index, val_index, *,
+                          epochs=200, lr=0.01, weight_decay=5e-4,
+                          first_layer_decay_only=True, patience=10):
     r"""Full-batch training on the labelled nodes, as in Kipf and Welling's code.
 
     Every epoch: one forward pass over the whole graph in training mode, cross-entropy
@@ -281,10 +281,10 @@ def train_node_classifier(model, x, edge_index, y, train_index, val_index, *, ep
     applies to the first layer only when ``first_layer_decay_only`` (the GCN paper),
     otherwise to every parameter (the GAT paper).
 
-    Early stopping (the GCN paper's rule): stop after epoch :math:`t > p` (patience) when
-    the validation loss exceeds the mean of the :math:`p` before it. The model is left as
-    it is at that epoch. With ``val_index=None`` there is no validation and no early
-    stopping: all ``epochs`` run.
+    Early stopping (the GCN paper's rule): stop after epoch :math:`t > p` (patience)
+    when the validation loss exceeds the mean of the :math:`p` before it. The model is
+    left as it is at that epoch. With ``val_index=None`` there is no validation and no
+    early stopping: all ``epochs`` run.
 
     Returns
     -------
@@ -327,7 +327,8 @@ def train_node_classifier(model, x, edge_index, y, train_index, val_index, *, ep
         history["val_loss"].append(val_loss)
         history["train_accuracy"].append(accuracy(logits[train_index], y_train))
         history["val_accuracy"].append(accuracy(logits[val_index], y_val))
-        if epoch > patience and val_loss > np.mean(history["val_loss"][-(patience + 1):-1]):
+        previous = history["val_loss"][-(patience + 1):-1]   # the p epochs before
+        if epoch > patience and val_loss > np.mean(previous):
             break
     model.eval()
     return history
