@@ -18,8 +18,8 @@ Two remedies for mode collapse that need no second derivatives: :class:`Pack` (P
 Lin et al., 2018: the discriminator judges ``m`` samples at once) and
 :class:`MinibatchStdDev` (Karras et al., 2018: the discriminator sees how varied the batch
 is). :func:`mode_statistics` counts modes covered and high-quality samples, the metrics of
-the ring and grid benchmarks (:func:`scratchdl.data.make_ring_of_gaussians`,
-:func:`scratchdl.data.make_grid_of_gaussians`).
+the ring and grid benchmarks (:func:`~scratchdl.data.mixtures.make_ring_of_gaussians`,
+:func:`~scratchdl.data.mixtures.make_grid_of_gaussians`).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class Pack(_Reshape):
     near-identical samples (a collapsed generator) from a varied one, which a
     one-sample discriminator cannot. Put it first in the discriminator; batches of real
     and of generated samples must each hold a multiple of ``m`` rows. Its backward pass
-    (that of every reshape, :class:`scratchdl.nn.Flatten`'s too) sends each gradient back
+    (that of every reshape, :class:`~scratchdl.nn.flatten.Flatten`'s too) sends each gradient back
     to the sample it came from, (N / m, m D) -> (N, D).
 
     Parameters
