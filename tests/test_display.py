@@ -129,6 +129,20 @@ def test_a_layer_method_as_a_chapter_shows_it():
 # source must begin with, so a moved or renamed function cannot silently change what the
 # reader sees. No chapter selects lines by offset.
 CHAPTER_DISPLAYS = {
+    "01_mlp": {
+        "nn.Linear.forward": "def forward(self, x):",
+        "nn.Linear.backward": "def backward(self, dout):",
+        "nn.Tanh.backward": "def backward(self, dout):",
+        "nn.ReLU.backward": "def backward(self, dout):",
+        "CrossEntropyLoss.forward": "def forward(self, logits, target) -> float:",
+        "CrossEntropyLoss.backward": "def backward(self):",
+        "nn.Sequential.backward": "def backward(self, dout):",
+        "train_step": "def train_step(model, loss_fn, optimizer, x, y):",
+    },
+    "01b_training": {
+        "nn.BatchNorm1d.backward": "def backward(self, dout):",
+        "optim.Adam._adam_update": "def _adam_update(self, param, grad, state):",
+    },
     "02_som": {
         "SOM._train_online": "def _train_online(self, X, weights, order, positions, sigmas,",
         "neighborhood": 'def neighborhood(squared_distance, sigma, function="gaussian")',
@@ -147,30 +161,95 @@ CHAPTER_DISPLAYS = {
         "GRNN.predict": "def predict(self, X):",
         "loo_squared_errors": "def loo_squared_errors(X, Y, held_out, sigmas):",
     },
+    "05_rnn": {
+        "nn.RNN._scan": "def _scan(self, x_proj, h0, w_hh, b_hh):",
+        "nn.RNN._scan_backward": "def _scan_backward(self, dh_out, dh_T, hs, w_hh):",
+        "RNNBase._backward": "def _backward(self, dout, final_grads):",
+        "nn.clip_grad_norm_": "def clip_grad_norm_(module, max_norm, norm_type=2.0) -> float:",
+    },
+    "06_lstm": {
+        "nn.LSTM._scan": "def _scan(self, x_proj, h0, c0, w_hh, b_hh):",
+        "nn.LSTM._scan_backward": "def _scan_backward(self, dh_out, dh_T, dc_T, hs, cs, gates, c0,",
+    },
+    "07_cnn": {
+        "sliding_windows": "def sliding_windows(x, kernel_size, stride, dilation):",
+        "im2col": "def im2col(x, kernel_size, stride, padding, dilation):",
+        "fold": "def fold(piece, shape, kernel_size, stride, padding, dilation, dtype):",
+        "col2im": "def col2im(cols, x_shape, kernel_size, stride, padding, dilation):",
+        "_ConvNd.forward": "def forward(self, x):",
+        "_ConvNd.backward": "def backward(self, dout):",
+        "_MaxPoolNd.backward": "def backward(self, dout):",
+    },
+    "08_gnn": {
+        "graph.gcn_norm": "def gcn_norm(edge_index, edge_weight=None, num_nodes=None,",
+        "graph.scatter": 'def scatter(src, index, num_nodes: int, reduce: str = "sum"):',
+        "GCNConv.forward": "def forward(self, x, edge_index, edge_weight=None):",
+        "GCNConv.propagate": "def propagate(self, h, edge_index, edge_weight=None):",
+        "GCNConv.propagate_backward": "def propagate_backward(self, dout):",
+        "GCNConv.backward": "def backward(self, dout):",
+        "graph.edge_softmax_backward": "def edge_softmax_backward(alpha, dalpha, index,",
+        "GATConv.attend_backward": "def attend_backward(self, dout):",
+        "train_node_classifier": "def train_node_classifier(model, x, edge_index, y,",
+    },
+    "09_dbn": {
+        "BernoulliRBM.free_energy": "def free_energy(self, V):",
+        "BernoulliRBM._gradient_estimate": "def _gradient_estimate(self, v_pos, rng):",
+        "BernoulliRBM._ais": "@staticmethod",
+        "DBN.to_network": "def to_network(self, n_outputs=None, *, rng=None):",
+    },
+    "10_gan": {
+        "discriminator_loss": "def discriminator_loss(real_scores, fake_scores):",
+        "GAN.generator_step": "def generator_step(self, n: int):",
+    },
+    "11_transformer": {
+        "scaled_dot_product_attention": "def scaled_dot_product_attention(Q, K, V, mask=None):",
+        "scaled_dot_product_attention_backward":
+            "def scaled_dot_product_attention_backward(dO, Q, K, V, A, keep=None):",
+        "nn.MultiheadAttention._project": "def _project(self, query, key, value):",
+        "nn.MultiheadAttention._split": "def _split(self, x):",
+        "nn.LayerNorm.backward": "def backward(self, dout):",
+        "_TransformerLayer._residual_forward": "def _residual_forward(self, norm, f, x):",
+        "_TransformerLayer._residual_backward":
+            "def _residual_backward(self, norm, f_backward, dy):",
+    },
 }
 
 
-def shown_in(chapter: str) -> list[str]:
-    """The argument of every ``show_source(...)`` call in a chapter's code cells."""
+def _chapter(chapter: str):
+    """The code of a chapter's code cells, and a namespace holding what they import."""
+    import ast
     import json
-    import re
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "book" / f"{chapter}.ipynb"
     cells = json.loads(path.read_text())["cells"]
-    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    return re.findall(r"show_source\(([^)]*)\)", code)
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    namespace = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # the install cell's %pip line is IPython, not Python
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                exec(compile(ast.Module([node], []), chapter, "exec"), namespace)
+    return "\n".join(sources), namespace
+
+
+def test_every_chapter_is_pinned():
+    from tests.site import chapter_names
+
+    assert sorted(CHAPTER_DISPLAYS) == sorted(chapter_names())
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTER_DISPLAYS))
 def test_each_chapter_displays_whole_objects_where_it_expects(chapter):
-    import scratchdl.models as models
-    from scratchdl.models import grnn, kmeans, som
+    import re
 
-    calls = shown_in(chapter)
+    code, namespace = _chapter(chapter)
+    calls = re.findall(r"show_source\(([^)]*)\)", code)
     assert not [call for call in calls if "lines=" in call], f"{chapter} shows line ranges"
     assert sorted(calls) == sorted(CHAPTER_DISPLAYS[chapter]), chapter
-    namespace = {**vars(models), **vars(som), **vars(kmeans), **vars(grnn)}
     for expression, first_line in CHAPTER_DISPLAYS[chapter].items():
-        obj = eval(expression, namespace)  # a dotted name from the table above
+        obj = eval(expression, namespace)  # a dotted name the chapter imports
         assert show_source(obj).code.startswith(first_line), expression
