@@ -3,15 +3,18 @@
 Each chapter is executed again here (nbclient, in the notebook's own folder, as the build
 does) and its outputs are compared with the executed notebook the build published
 (``_build/html/_executed/<chapter>.ipynb``, which book/_ext/executed_download.py takes
-from the build's execution cache). Compared: everything printed (stdout and stderr), every
-``text/plain`` result and every glued value; ignored: images (their bytes are not numbers
-the text quotes), timings and memory addresses, and the glued values a claims module lists
-in ``TIMINGS`` (measured times, held to a range by their claims). Identical means
-identical: a chapter whose numbers move between runs has a randomness leak.
+from the build's execution cache): everything printed (stdout and stderr) and every
+``text/plain`` result. Its glued values are compared with the ones the build recorded
+(``_build/jupyter_execute/book/<chapter>.glue.json``, what the prose shows; the published
+notebook holds no glue outputs). Ignored: images (their bytes are not numbers the text
+quotes), timings and memory addresses, and the glued values a claims module lists in
+``TIMINGS`` (measured times, held to a range by their claims). Identical means identical:
+a chapter whose numbers move between runs has a randomness leak.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -20,7 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.claims import timing_names
-from tests.site import HTML, ROOT, chapter_names, require_build
+from tests.site import BUILD, HTML, ROOT, chapter_names, require_build
 
 _VOLATILE = [
     (re.compile(r"\b0x[0-9a-fA-F]+"), "0x…"),  # memory addresses in reprs
@@ -45,9 +48,9 @@ def _plain_text(output) -> str | None:
     return None
 
 
-def numeric_outputs(notebook, skip_glue=frozenset()) -> list[tuple[int, str, str]]:
-    """(cell index, kind, normalised text) of every textual output, in order; glued values
-    named in ``skip_glue`` (measured timings) are left out."""
+def numeric_outputs(notebook) -> list[tuple[int, str, str]]:
+    """(cell index, kind, normalised text) of every printed and ``text/plain`` output, in
+    order; glued values are not among them (see :func:`glued_text`)."""
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -62,13 +65,22 @@ def numeric_outputs(notebook, skip_glue=frozenset()) -> list[tuple[int, str, str
                 found.append((index, name, text))
             elif kind in ("execute_result", "display_data"):
                 text = _plain_text(output)
-                glue = output.get("metadata", {}).get("scrapbook", {}).get("name")
-                if text is not None and glue not in skip_glue:
-                    label = f"glue:{glue}" if glue else "text/plain"
-                    found.append((index, label, text))
+                if text is not None and "scrapbook" not in output.get("metadata", {}):
+                    found.append((index, "text/plain", text))
             elif kind == "error":
                 found.append((index, "error", output.get("ename", "")))
     return [(index, kind, _normalise(text)) for index, kind, text in found]
+
+
+def glued_text(notebook, skip=frozenset()) -> dict[str, str]:
+    """``{name: text}`` of every value an executed notebook glues, but those in ``skip``."""
+    glued = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None and name not in skip:
+                glued[name] = _plain_text(output)
+    return glued
 
 
 def _kernel_env() -> dict[str, str]:
@@ -86,7 +98,7 @@ def test_chapter_reproduces_the_built_numbers(chapter):
     published = HTML / "_executed" / "book" / f"{chapter}.ipynb"
     assert published.is_file(), f"the build did not publish {published}"
     timings = frozenset(timing_names().get(chapter, ()))
-    built = numeric_outputs(nbformat.read(published, as_version=4), timings)
+    built = numeric_outputs(nbformat.read(published, as_version=4))
     assert built, f"{published} has no outputs to compare"
 
     source = ROOT / "book" / f"{chapter}.ipynb"
@@ -97,7 +109,7 @@ def test_chapter_reproduces_the_built_numbers(chapter):
         kernel_name="python3",
         resources={"metadata": {"path": str(source.parent)}},
     ).execute(env=_kernel_env())
-    again = numeric_outputs(notebook, timings)
+    again = numeric_outputs(notebook)
 
     differences = [
         f"output {n}:\n  built: {b!r}\n  again: {a!r}"
@@ -110,9 +122,18 @@ def test_chapter_reproduces_the_built_numbers(chapter):
     assert len(again) == len(built), (
         f"{chapter}: {len(built)} outputs when built, {len(again)} when run again"
     )
+    recorded = json.loads((BUILD / "jupyter_execute" / "book" / f"{chapter}.glue.json")
+                          .read_text())
+    built_glue = {name: _plain_text(output) for name, output in recorded.items()
+                  if name not in timings}
+    again_glue = glued_text(notebook, timings)
+    moved = [f"{name}: built {built_glue.get(name)!r}, again {again_glue.get(name)!r}"
+             for name in sorted(set(built_glue) | set(again_glue))
+             if built_glue.get(name) != again_glue.get(name)]
+    assert not moved, f"{chapter} glued other values when run again:\n" + "\n".join(moved[:5])
 
 
-def test_glued_values_are_compared_and_listed_timings_are_not():
+def test_glued_values_are_read_and_listed_timings_are_not():
     """Glue keeps its value under papermill's MIME type in a notebook: it must be read."""
     glue = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "acc"}},
             "data": {"application/papermill.record/text/plain": "0.97"}}
@@ -120,4 +141,5 @@ def test_glued_values_are_compared_and_listed_timings_are_not():
               "data": {"application/papermill.record/text/plain": "4.05"}}
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
         nbformat.from_dict(glue), nbformat.from_dict(timing)])])
-    assert numeric_outputs(notebook, frozenset({"t"})) == [(0, "glue:acc", "0.97")]
+    assert glued_text(notebook, frozenset({"t"})) == {"acc": "0.97"}
+    assert numeric_outputs(notebook) == []
