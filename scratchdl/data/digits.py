@@ -11,24 +11,18 @@ copy fails loudly instead of training on garbage.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import zlib
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
+
+from scratchdl.data._files import check_sha256, read_file
 
 DIGITS_FILE = "digits.csv.gz"
 DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
 N_PIXELS = 64
 MAX_PIXEL = 16
 N_CLASSES = 10
-
-
-def _read_bundled(name: str) -> bytes:
-    """Bytes of a file in ``scratchdl/data/files``, wherever the package is installed."""
-    return resources.files("scratchdl.data").joinpath("files", name).read_bytes()
 
 
 def load_digits(*, path=None, sha256=DIGITS_SHA256):
@@ -56,17 +50,8 @@ def load_digits(*, path=None, sha256=DIGITS_SHA256):
         If the file's checksum differs from ``sha256``, or the file is not valid
         gzip, or a line does not hold 64 pixels in ``[0, 16]`` and a digit.
     """
-    if path is None:
-        source, raw = f"bundled {DIGITS_FILE}", _read_bundled(DIGITS_FILE)
-    else:
-        source, raw = str(path), Path(path).read_bytes()
-    if sha256 is not None:
-        actual = hashlib.sha256(raw).hexdigest()
-        if actual != sha256:
-            raise ValueError(
-                f"load_digits: {source} is corrupt or truncated: its SHA-256 is {actual}, "
-                f"expected {sha256}. Reinstall scratchdl to restore the file."
-            )
+    source, raw = read_file(DIGITS_FILE, path)
+    check_sha256(raw, sha256, source, "load_digits")
     try:
         text = gzip.decompress(raw).decode("ascii")
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:

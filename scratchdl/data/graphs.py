@@ -9,13 +9,12 @@ before reading it.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
+
+from scratchdl.data._files import check_sha256, read_file
 
 CORA_FILE = "cora.npz"
 CORA_SHA256 = "3f93ecc3a8e51bbcb1e9be2f96db9910111243468907fc82b67be5c1196e4e10"
@@ -29,17 +28,8 @@ __all__ = ["load_cora", "load_karate_club", "CORA_CLASSES", "KARATE_CLUBS"]
 
 
 def _read(name, path, sha256, owner):
-    if path is None:
-        source = f"bundled {name}"
-        raw = resources.files("scratchdl.data").joinpath("files", name).read_bytes()
-    else:
-        source, raw = str(path), Path(path).read_bytes()
-    if sha256 is not None:
-        actual = hashlib.sha256(raw).hexdigest()
-        if actual != sha256:
-            raise ValueError(f"{owner}: {source} is corrupt or truncated: its SHA-256 is "
-                             f"{actual}, expected {sha256}. Reinstall scratchdl to restore "
-                             "the file.")
+    source, raw = read_file(name, path)
+    check_sha256(raw, sha256, source, owner)
     return source, raw
 
 

@@ -11,10 +11,9 @@ the last 10% for validation.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import zlib
-from importlib import resources
-from pathlib import Path
+
+from scratchdl.data._files import check_sha256, read_file
 
 TINY_SHAKESPEARE_FILE = "tinyshakespeare.txt.gz"
 TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
@@ -46,24 +45,13 @@ def load_tiny_shakespeare(*, path=None, sha256=TINY_SHAKESPEARE_SHA256):
         If the file is not valid gzip-compressed ASCII, or the text's checksum differs
         from ``sha256``.
     """
-    if path is None:
-        source = f"bundled {TINY_SHAKESPEARE_FILE}"
-        raw = resources.files("scratchdl.data").joinpath("files", TINY_SHAKESPEARE_FILE)
-        raw = raw.read_bytes()
-    else:
-        source, raw = str(path), Path(path).read_bytes()
+    source, raw = read_file(TINY_SHAKESPEARE_FILE, path)
     try:
         data = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as error:
         raise ValueError(f"load_tiny_shakespeare: {source} is not a readable gzip file "
                          f"({error}). Reinstall scratchdl to restore the file.") from None
-    if sha256 is not None:
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != sha256:
-            raise ValueError(
-                f"load_tiny_shakespeare: the text in {source} is corrupt or truncated: its "
-                f"SHA-256 is {actual}, expected {sha256}. Reinstall scratchdl to restore "
-                "the file.")
+    check_sha256(data, sha256, f"the text in {source}", "load_tiny_shakespeare")
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError as error:
