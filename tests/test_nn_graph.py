@@ -111,7 +111,7 @@ def test_sparse_input_dropout_touches_only_the_nonzeros():
     x = np.zeros((200, 50))
     x[::3, ::2] = 1.0
     model.forward(x, np.zeros((2, 0), dtype=np.int64))
-    rows, cols, values, mask, _ = model.sparse_cache
+    (cols, rows), values, mask, _ = model.sparse_cache
     assert np.all(x[rows, cols] == 1.0) and rows.size == np.count_nonzero(x)
     assert set(np.unique(values)) == {0.0, 2.0}
     assert abs(values.mean() - 1) < 0.05
@@ -134,6 +134,55 @@ def test_scatter_values_and_gradient(reduce):
     numeric = numerical_gradient(lambda: float(np.sum(graph.scatter(src, index, 5, reduce) * R)),
                                  src)
     assert relative_error(analytic, numeric) < TOLERANCE
+
+
+def _spmm_by_definition(edge_index, weight, x, num_nodes):
+    out = np.zeros((num_nodes, *x.shape[1:]))
+    for e, (j, i) in enumerate(edge_index.T):   # edge by edge (test only)
+        w = weight[e] if weight.ndim == 1 else weight[e][:, None]
+        out[i] += w * x[j]
+    return out
+
+
+@pytest.mark.parametrize("heads", [None, 3])
+def test_spmm_values_and_gradients(heads):
+    rng = np.random.default_rng(7)
+    # Degrees 0 to 9 (bands of one, two, four and more edges), a duplicated edge, a
+    # self-loop, and sources drawn from 5 rows for 12 targets (a rectangular matrix).
+    targets = np.concatenate([np.repeat(np.arange(10), np.arange(10)), [11, 11, 3]])
+    sources = np.concatenate([rng.integers(0, 5, targets.size - 3), [4, 4, 3]])
+    order = rng.permutation(targets.size)      # edges in no particular order
+    edge_index = np.stack([sources, targets])[:, order]
+    shape = (targets.size,) if heads is None else (targets.size, heads)
+    weight = rng.standard_normal(shape)
+    x = rng.standard_normal((5, 4) if heads is None else (5, heads, 4))
+    out = graph.spmm(edge_index, weight, x, 12)
+    assert out.shape == (12, *x.shape[1:]) and np.all(out[[0, 10]] == 0)   # no edges in
+    assert np.allclose(out, _spmm_by_definition(edge_index, weight, x, 12), atol=1e-14)
+    R = rng.standard_normal(out.shape)
+    # dL/dx: the same weights along the reversed edges.
+    analytic = graph.spmm(edge_index[::-1], weight, R, 5)
+    numeric = numerical_gradient(lambda: float(np.sum(graph.spmm(edge_index, weight, x, 12)
+                                                      * R)), x)
+    assert relative_error(analytic, numeric) < TOLERANCE
+    if heads is None:   # and the scatter of the messages it never builds
+        messages = weight[:, None] * x[edge_index[0]]
+        assert np.allclose(out, graph.scatter(messages, edge_index[1], 12), atol=1e-14)
+        assert np.array_equal(graph.spmm(edge_index, None, x, 12),
+                              graph.spmm(edge_index, np.ones(targets.size), x, 12))
+
+
+def test_spmm_float32_empty_and_an_index_edited_in_place():
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    assert graph.spmm(np.zeros((2, 0), np.int64), None, x, 4).tolist() == [[0, 0]] * 4
+    edge_index = np.array([[0, 1, 2], [1, 1, 0]])
+    weight = np.array([1.0, 2.0, 0.5], np.float32)
+    out = graph.spmm(edge_index, weight, x, 3)
+    assert out.dtype == np.float32 and out.tolist() == [[2, 2.5], [4, 7], [0, 0]]
+    edge_index[1, 1] = 2                               # same array, new contents
+    assert graph.spmm(edge_index, weight, x, 3).tolist() == [[2, 2.5], [0, 1], [4, 6]]
+    x[2] = np.inf     # a non-finite row reaches only its own targets, not the padding
+    assert np.isfinite(graph.spmm(edge_index, weight, x, 3)[[1, 2]]).all()
 
 
 def test_scatter_max_shares_the_gradient_among_ties():

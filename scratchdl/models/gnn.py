@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchdl._validation import check_number, check_rng
-from scratchdl.graph import check_edge_index, scatter
+from scratchdl.graph import check_edge_index, spmm
 from scratchdl.losses import CrossEntropyLoss
 from scratchdl.nn._checks import check_input, describe
 from scratchdl.nn.activation import ELU, ReLU
@@ -36,7 +36,9 @@ class _LayerStack(Module):
 
     The first layer reads its input sparsely: dropout acts on the non-zero entries only
     (the GCN paper's sparse dropout; zeros stay zero either way) and the first projection
-    :math:`\\mathbf X \\mathbf W^\top` sums over the non-zeros alone. For Cora's
+    :math:`\\mathbf X \\mathbf W^\\top` sums over the non-zeros alone
+    (:func:`scratchdl.graph.spmm`, each non-zero an edge from a feature to a node; the
+    weight gradient runs along the same edges reversed). For Cora's
     bag-of-words features (1.3% non-zero) this replaces a dozen passes over 3.9 million
     numbers per epoch by operations on 49,216. The layers' own ``propagate`` /
     ``attend`` then finish the first layer; the result equals the dense computation.
@@ -64,7 +66,7 @@ class _LayerStack(Module):
         return first if isinstance(first, Linear) else first.lin
 
     def _first_forward(self, x, edge_index):
-        rows, cols, values = self._nonzeros(x)
+        pattern, values = self._nonzeros(x)        # pattern: (2, nnz) columns, rows
         if not isinstance(self.layers[0], Linear):
             edge_index = check_edge_index(edge_index, x.shape[0], describe(self))
         mask = None
@@ -72,9 +74,9 @@ class _LayerStack(Module):
             mask = ((self.rng.random(values.size) >= self.p) / (1 - self.p)).astype(x.dtype)
             values = values * mask
         weight = self._projection().weight                       # (out, in)
-        rows_of_weight = np.ascontiguousarray(weight.T).take(cols, axis=0)  # W^T[cols]
-        h = scatter(values[:, None] * rows_of_weight, rows, x.shape[0])   # x W^T
-        self.sparse_cache = (rows, cols, values, mask, x.shape)
+        # h_n = sum over the non-zeros (n, f) of x_nf W^T[f]: a sparse product x W^T.
+        h = spmm(pattern, values, weight.T, x.shape[0])
+        self.sparse_cache = (pattern, values, mask, x.shape)
         first = self.layers[0]
         if isinstance(first, Linear):
             return h if first.bias is None else h + first.bias
@@ -90,16 +92,17 @@ class _LayerStack(Module):
         reused: a training loop then never reads the (N, D) matrix again. A writeable x
         is checked and searched on every call."""
         cached = self._pattern
-        if (cached is not None and x is cached[3] and x.base is None
+        if (cached is not None and x is cached[2] and x.base is None
                 and not x.flags.writeable):
-            return cached[:3]
+            return cached[:2]
         check_input(self, x, features=self._projection().in_features, exact_ndim=2,
                     dtype=self.dtype)
         # Comparing first is several times faster than np.nonzero on the float array.
         rows, cols = np.divmod(np.flatnonzero(x.ravel() != 0), x.shape[1])
         values = x[rows, cols]
-        self._pattern = (rows, cols, values, x)
-        return rows, cols, values
+        pattern = np.stack([cols, rows])   # "edges" from feature f to node n
+        self._pattern = (pattern, values, x)
+        return pattern, values
 
     def _first_backward(self, dout, input_grad=True):
         first = self.layers[0]
@@ -111,16 +114,17 @@ class _LayerStack(Module):
             dh = first.propagate_backward(dout)
         else:
             dh = first.attend_backward(dout)
-        rows, cols, values, mask, shape = self.sparse_cache
+        pattern, values, mask, shape = self.sparse_cache
         projection = self._projection()
-        # dL/dW[:, f] sums, over the non-zeros in column f, value * dL/dh of their row.
-        dweight_t = scatter(values[:, None] * dh.take(rows, axis=0), cols, shape[1])
+        # dL/dW^T[f] sums, over the non-zeros (n, f) in column f, x_nf dL/dh_n: the
+        # transposed product x^T dL/dh, the same non-zeros along the reversed pattern.
+        dweight_t = spmm(pattern[::-1], values, dh, shape[1])
         projection.grads["weight"] += dweight_t.T
         if not input_grad:
             return None
         dx = dh @ projection.weight
         if mask is not None:
-            dx[rows, cols] *= mask
+            dx[pattern[1], pattern[0]] *= mask
         return dx
 
     # -- the stack --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from scratchdl.graph import (
     remove_self_loops,
     scatter,
     scatter_backward,
+    spmm,
 )
 from scratchdl.nn._checks import check_dout, check_dtype, check_input, describe
 from scratchdl.nn.linear import Linear
@@ -62,8 +63,9 @@ def _derived_graph(kind, build, edge_index, edge_weight, *extra):
     Kept in a small cache shared by all layers, keyed by ``kind``, the layer's options
     ``extra`` and the arrays' memory, and reused only while stored copies of the edges
     and weights still equal the ones passed (a pass over E integers; rebuilding costs
-    many more). All layers on one graph then get the same arrays, so the scatter plans
-    built from them (:func:`scratchdl.graph.scatter`) are shared too.
+    many more). All layers on one graph then get the same arrays, so the plans built
+    from them (:func:`scratchdl.graph.scatter`, :func:`scratchdl.graph.spmm`) are shared
+    too.
     """
     key = (kind, edge_index.__array_interface__["data"][0], edge_index.shape,
            None if edge_weight is None else edge_weight.__array_interface__["data"][0],
@@ -192,8 +194,7 @@ class GCNConv(Module):
         edge_weight = check_edge_weight(edge_weight, edge_index.shape[1], h.dtype,
                                         describe(self))
         edge_index, weight = self.propagation(edge_index, edge_weight, num_nodes, h.dtype)
-        source, target = edge_index
-        out = scatter(weight[:, None] * h[source], target, num_nodes)   # sum over j -> i
+        out = spmm(edge_index, weight, h, num_nodes)   # y_i = sum over j -> i of a_ji h_j
         self.cache = (edge_index, weight, out.shape, out.dtype)
         if self.bias is not None:
             out = out + self.bias
@@ -218,10 +219,11 @@ class GCNConv(Module):
         """
         shape, dtype = (None, None) if self.cache is None else self.cache[2:]
         check_dout(self, dout, shape, dtype)
-        (source, target), weight = self.cache[:2]
+        edge_index, weight = self.cache[:2]
         if self.bias is not None:
             self.grads["bias"] += dout.sum(axis=0)
-        return scatter(weight[:, None] * dout[target], source, dout.shape[0])
+        # The same weights along the reversed edges, i -> j: dL/dh = A-hat dL/dy.
+        return spmm(edge_index[::-1], weight, dout, dout.shape[0])
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}"
@@ -421,7 +423,7 @@ class GATConv(Module):
         if self.training and self.dropout > 0:
             keep = ((self.rng.random(alpha.shape) >= self.dropout)
                     / (1 - self.dropout)).astype(alpha.dtype)
-        out = scatter((alpha * keep)[:, :, None] * h[source], target, N)  # (N, H, C)
+        out = spmm(edge_index, alpha * keep, h, N)                   # (N, H, C)
         self.attention, self.attention_edge_index = alpha, edge_index
         self.cache = (edge_index, h, score, alpha, keep)
         out = out.reshape(N, H * C) if self.concat else out.mean(axis=1)
@@ -451,14 +453,14 @@ class GATConv(Module):
         """Back through :meth:`attend`: returns dL/dh, (N, heads * out_channels)."""
         shape, dtype = (None, None) if self.cache is None else self.out_spec
         check_dout(self, dout, shape, dtype)
-        (source, target), h, score, alpha, keep = self.cache
-        N, H, C = h.shape
+        edge_index, h, score, alpha, keep = self.cache
+        (source, target), (N, H, C) = edge_index, h.shape
         if self.bias is not None:
             self.grads["bias"] += dout.sum(axis=0)
         # dL/d(per-head output): concatenation splits, the mean shares equally.
         dy = dout.reshape(N, H, C) if self.concat else np.repeat(dout[:, None, :] / H, H, 1)
         dmessage = dy[target]                                           # (E, H, C)
-        dh = scatter((alpha * keep)[:, :, None] * dmessage, source, N)  # through y_i
+        dh = spmm(edge_index[::-1], alpha * keep, dy, N)                # through y_i
         dalpha = (dmessage * h[source]).sum(-1) * keep                  # g_ji
         dscore = edge_softmax_backward(alpha, dalpha, target, N)
         dscore = dscore * np.where(score > 0, 1.0, self.negative_slope).astype(h.dtype)
