@@ -345,17 +345,19 @@ def _spmm_plan(edge_index, num_nodes):
 
 
 def spmm(edge_index, edge_weight, x, num_nodes: int):
-    r"""Weighted sums of source rows onto targets: :math:`out_i = \sum_{e = (j \to i)} w_e
-    x_j`, the product :math:`\mathbf A^\top \mathbf X` with the sparse :math:`\mathbf A`
-    given by its edges (the name of PyTorch Geometric's ``spmm``).
+    r"""Weighted sums of source rows onto targets,
+    :math:`out_i = \sum_{e = (j \to i)} w_e x_j`: the product :math:`\mathbf A^\top
+    \mathbf X` with the sparse :math:`\mathbf A` given by its edges (the name of PyTorch
+    Geometric's ``spmm``).
 
     The same as ``scatter(edge_weight[:, None] * x[edge_index[0]], edge_index[1],
-    num_nodes)`` without building the (E, F) messages. The nodes are grouped by in-degree
-    into bands [1, 2), [2, 4), [4, 8), ...; a band of n nodes whose largest in-degree is d
-    gets an (n, d) table of its nodes' incoming edges, padded with a zero weight and a
-    zero row where a node has fewer than d, and each table is one batched product of
-    (1, d) weights with (d, F) rows. The tables are built once per ``edge_index`` (the
-    plan) and reused. Sums are accumulated in the dtype of ``x`` (float32 stays float32).
+    num_nodes)`` without building the (E, F) messages. The nodes are grouped by
+    in-degree into bands [1, 2), [2, 4), [4, 8), ...; a band of n nodes whose largest
+    in-degree is d gets an (n, d) table of its nodes' incoming edges, padded with a zero
+    weight and a zero row where a node has fewer than d, and each table is one batched
+    product of (1, d) weights with (d, F) rows. The tables are built once per
+    ``edge_index`` (the plan) and reused. Sums are accumulated in the dtype of ``x``
+    (float32 stays float32).
 
     Parameters
     ----------
@@ -442,5 +444,6 @@ def dirichlet_energy(x, edge_index, normalize: bool = True) -> float:
     if normalize:
         scale = 1 / np.sqrt(1 + degree(target, x.shape[0], dtype=x.dtype))
         x = x * scale.reshape(-1, *[1] * (x.ndim - 1))
-    diff = x[target] - x[source]
-    return 0.5 * float(np.sum(diff * diff))
+    diff = x.take(target, axis=0)
+    diff -= x.take(source, axis=0)              # in place: one (E, ...) array, not three
+    return 0.5 * float(np.sum(np.square(diff, out=diff)))

@@ -182,7 +182,7 @@ CHAPTER_DISPLAYS = {
     },
     "08_gnn": {
         "graph.gcn_norm": "def gcn_norm(edge_index, edge_weight=None, num_nodes=None,",
-        "graph.scatter": 'def scatter(src, index, num_nodes: int, reduce: str = "sum"):',
+        "graph.spmm": "def spmm(edge_index, edge_weight, x, num_nodes: int):",
         "GCNConv.forward": "def forward(self, x, edge_index, edge_weight=None):",
         "GCNConv.propagate": "def propagate(self, h, edge_index, edge_weight=None):",
         "GCNConv.propagate_backward": "def propagate_backward(self, dout):",

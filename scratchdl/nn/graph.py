@@ -184,7 +184,8 @@ class GCNConv(Module):
         (N, out_channels) array
         """
         _check_graph_inputs(self, x, edge_index, edge_weight)
-        return self.propagate(self.lin.forward(x), edge_index, edge_weight)   # W x_j first
+        h = self.lin.forward(x)                                # W x_j first
+        return self.propagate(h, edge_index, edge_weight)
 
     def propagate(self, h, edge_index, edge_weight=None):
         r"""The propagation alone, :math:`y_i = \sum_{j \to i} \hat a_{ji} h_j + b`, for
@@ -193,8 +194,9 @@ class GCNConv(Module):
         edge_index = check_edge_index(edge_index, num_nodes, describe(self))
         edge_weight = check_edge_weight(edge_weight, edge_index.shape[1], h.dtype,
                                         describe(self))
-        edge_index, weight = self.propagation(edge_index, edge_weight, num_nodes, h.dtype)
-        out = spmm(edge_index, weight, h, num_nodes)   # y_i = sum over j -> i of a_ji h_j
+        edge_index, weight = self.propagation(edge_index, edge_weight, num_nodes,
+                                              h.dtype)
+        out = spmm(edge_index, weight, h, num_nodes)   # y_i = sum_(j -> i) a_ji h_j
         self.cache = (edge_index, weight, out.shape, out.dtype)
         if self.bias is not None:
             out = out + self.bias
@@ -458,7 +460,8 @@ class GATConv(Module):
         if self.bias is not None:
             self.grads["bias"] += dout.sum(axis=0)
         # dL/d(per-head output): concatenation splits, the mean shares equally.
-        dy = dout.reshape(N, H, C) if self.concat else np.repeat(dout[:, None, :] / H, H, 1)
+        dy = (dout.reshape(N, H, C) if self.concat
+              else np.repeat(dout[:, None, :] / H, H, axis=1))
         dmessage = dy[target]                                           # (E, H, C)
         dh = spmm(edge_index[::-1], alpha * keep, dy, N)                # through y_i
         dalpha = (dmessage * h[source]).sum(-1) * keep                  # g_ji
