@@ -45,7 +45,7 @@ from timing import (
 )
 
 from scratchdl import nn
-from scratchdl.functional import im2col
+from scratchdl.functional import pad_spatial, sliding_windows
 
 TARGET = 1.5
 N = 64
@@ -92,23 +92,39 @@ def transpose_case(rng):
 
 
 def profile_conv(rng, c_in, c_out, size):
-    """Median time of each stage of scratchdl's Conv2d forward + backward on one shape."""
+    """Median time of each stage of scratchdl's Conv2d forward + backward on one shape,
+    the stages of the package's grouped route (``_forward_grouped``/``_backward_grouped``)
+    run over every group of samples."""
     _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
-    args = (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     w = layer.weight.reshape(c_out, -1)
     layer.forward(x)
-    cols = layer.cols
-    delta = dout.reshape(N, c_out, -1)
+    groups = layer.cols
+    positions = size * size
+    size_ = layer._group_size(N, positions)
+    starts = range(0, N, size_)
+    windows = sliding_windows(pad_spatial(x, layer.padding), layer.kernel_size,
+                              layer.stride, layer.dilation)
+    order = (1, 4, 5, 0, 2, 3)
+    parts = [dout[first:first + size_].swapaxes(0, 1) for first in starts]
+    deltas = [part.reshape(c_out, -1) for part in parts]
+    buffers = layer._stride_one_buffers(size_, dout.dtype)
     stages = {
-        "im2col (pad + strided copy)": lambda: im2col(x, *args),
-        "forward W @ cols": lambda: w @ cols,
-        "weight grad sum_n delta_n cols_n^T": lambda: (delta @ cols.swapaxes(1, 2)).sum(0),
-        "bias grad": lambda: delta.sum(axis=(0, 2)),
-        "input grad, stride-1 runs (chunked)": lambda: layer._input_gradient_stride_one(delta),
+        "pad": lambda: pad_spatial(x, layer.padding),
+        "im2col by groups (strided copy)": lambda: [
+            windows[first:first + size_].transpose(order).reshape(w.shape[1], -1)
+            for first in starts],
+        "forward W @ cols": lambda: [w @ cols for cols in groups],
+        "upstream gradient by groups (copy)": lambda: [
+            part.reshape(c_out, -1) for part in parts],
+        "weight grad cols @ delta^T": lambda: [
+            cols @ delta.T for cols, delta in zip(groups, deltas, strict=True)],
+        "bias grad": lambda: dout.sum(axis=(0, 2, 3)),
+        "input grad W^T delta + stride-1 fold": lambda: [
+            layer._fold_stride_one(w, part, buffers) for part in parts],
     }
     total = median_time(lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
-          f"backward: {total * 1e3:.2f} ms")
+          f"backward ({len(groups)} groups of {size_} samples): {total * 1e3:.2f} ms")
     for name, fn in stages.items():
         seconds = median_time(fn)
         print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")

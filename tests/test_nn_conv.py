@@ -210,23 +210,39 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv2d(3, 2, 5, rng=0), (2, 3, 5, 6)),
     (lambda: Conv2d(2, 3, 3, padding=1, bias=False, rng=0), (3, 2, 8, 8)),
     (lambda: Conv1d(2, 3, 3, padding=3, dilation=2, rng=0), (2, 2, 11)),
-    (lambda: Conv2d(4, 3, 3, padding=1, rng=0), (3, 4, 6, 5)),
+    (lambda: Conv2d(4, 3, 3, padding=1, rng=0), (5, 4, 6, 5)),
     (lambda: Conv2d(3, 3, (3, 2), padding=(2, 1), dilation=2, rng=0), (2, 3, 7, 6)),
     (lambda: Conv1d(3, 2, 3, padding=3, rng=0), (2, 3, 9)),
     (lambda: Conv1d(4, 4, 5, padding=2, bias=False, rng=0), (3, 4, 12)),
+    # Strides other than 1: the grouped route folds with functional.fold.
+    (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (5, 3, 9, 8)),
+    (lambda: Conv2d(2, 3, (3, 2), stride=(2, 3), padding=(0, 1), dilation=(1, 2), rng=0),
+     (3, 2, 10, 11)),
+    (lambda: Conv1d(2, 3, 4, stride=3, padding=2, bias=False, rng=0), (4, 2, 13)),
 ])
-@pytest.mark.parametrize("chunk_bytes", [None, 1])
-def test_fast_stride_one_input_gradient_equals_col2im(make, shape, chunk_bytes, monkeypatch):
-    # The package's stride-1 route and the col2im route the chapter shows: same numbers,
-    # with the batch in one chunk (None: the default size) or one sample per chunk (1).
-    if chunk_bytes is not None:
-        monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
+@pytest.mark.parametrize("group_columns", [None, 1, 30, 10**6])
+def test_grouped_route_equals_readable_route(make, shape, group_columns, monkeypatch):
+    # The package's route (samples side by side in groups, the stride-1 fold along
+    # widened rows) and the readable route the chapter shows: the same output, input
+    # gradient and parameter gradients, with the default group size (None), one sample
+    # per group (1), groups that leave a smaller last group (30 columns), and the whole
+    # batch in one group (10**6).
+    if group_columns is not None:
+        monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", group_columns)
     layer = make()
     x = data(shape)
-    dout = data(layer(x).shape, 1)
-    fast = layer.backward(dout)
-    layer._fast_stride_one = False
-    np.testing.assert_allclose(fast, layer.backward(dout), rtol=0, atol=1e-13)
+    y = layer(x)
+    dout = data(y.shape, 1)
+    dx = layer.backward(dout)
+    grads = {name: g.copy() for name, g in layer.grads.items()}
+    assert isinstance(layer.cols, list)  # the grouped route ran
+    layer.zero_grad()
+    layer._fast = False
+    np.testing.assert_allclose(y, layer(x), rtol=0, atol=1e-13)
+    assert isinstance(layer.cols, np.ndarray)  # the readable route ran
+    np.testing.assert_allclose(dx, layer.backward(dout), rtol=0, atol=1e-13)
+    for name, grad in layer.grads.items():
+        np.testing.assert_allclose(grads[name], grad, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("make", [
