@@ -14,8 +14,6 @@ import math
 
 import numpy as np
 
-from scratchdl import init
-from scratchdl._validation import check_allocation, check_rng
 from scratchdl.functional import (
     col2im,
     conv_output_size,
@@ -25,6 +23,7 @@ from scratchdl.functional import (
     sliding_windows,
 )
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input
+from scratchdl.nn.linear import register_default_parameters
 from scratchdl.nn.module import Module
 
 # The package's route (``_forward_grouped``) puts samples side by side in groups so that
@@ -50,18 +49,11 @@ class _ConvNd(Module):
         self.padding = as_tuple(padding, nd, "padding", owner, 0)
         self.dilation = as_tuple(dilation, nd, "dilation", owner, 1)
         dtype = check_dtype(dtype, owner)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        check_allocation(shape, dtype, owner=owner, what="weight")
-        rng = check_rng(rng)
         # PyTorch's default: U(-b, b) for weight and bias, fan_in = C_in * prod(kernel_size).
-        bound = init.default_bound(self.in_channels * math.prod(self.kernel_size))
-        weight = np.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype)
-        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
-        if bias:
-            b = np.empty(self.out_channels, dtype=dtype)
-            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
-        else:
-            self.register_parameter("bias", None)
+        register_default_parameters(
+            self, (self.out_channels, self.in_channels, *self.kernel_size),
+            self.in_channels * math.prod(self.kernel_size), self.out_channels, bias, dtype,
+            rng)
         self.cols = None  # the unfolded input, cached by forward for the weight gradient
         # The package runs the same products grouped and arranged for speed
         # (``_forward_grouped``); tests check both routes give the same numbers.

@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-from scratchdl import init
-from scratchdl._validation import check_allocation, check_rng
+from scratchdl._validation import check_allocation
 from scratchdl.functional import conv_output_size, fold, im2col
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input, describe
+from scratchdl.nn.linear import register_default_parameters
 from scratchdl.nn.module import Module
 
 # Columns processed at a time by the forward pass's scatter: about L2 cache.
@@ -108,18 +108,11 @@ class ConvTranspose2d(Module):
         if not isinstance(bias, bool):
             raise TypeError(f"{owner}: bias must be True or False, got {bias!r}")
         dtype = check_dtype(dtype, owner)
-        rng = check_rng(rng)
-        check_allocation((self.in_channels, self.out_channels, *self.kernel_size), dtype,
-                         owner=owner, what="weight")
         # PyTorch's default; the weight (C_in, C_out, *k) has fan_in = C_out * prod(k).
-        bound = init.default_bound(self.out_channels * math.prod(self.kernel_size))
-        weight = np.empty((self.in_channels, self.out_channels, *self.kernel_size), dtype)
-        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
-        if bias:
-            b = np.empty(self.out_channels, dtype=dtype)
-            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
-        else:
-            self.register_parameter("bias", None)
+        register_default_parameters(
+            self, (self.in_channels, self.out_channels, *self.kernel_size),
+            self.out_channels * math.prod(self.kernel_size), self.out_channels, bias, dtype,
+            rng)
         self.x_mat = None  # the input as (N, C_in, H * W), cached for the weight gradient
         # Forward scatters phase by phase (tests check it against the plain fold).
         self._fast = True

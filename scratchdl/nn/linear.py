@@ -10,6 +10,27 @@ from scratchdl.nn._checks import check_dout, check_dtype, check_input, spec
 from scratchdl.nn.module import Module
 
 
+def register_default_parameters(module, weight_shape, fan_in, n_bias, bias, dtype, rng):
+    r"""Register ``weight`` and ``bias`` (or ``bias = None``) on ``module``, as PyTorch draws them.
+
+    Both come from :math:`U(-b, b)` with :math:`b = 1/\sqrt{\text{fan\_in}}`
+    (:func:`scratchdl.init.default_bound`), the weight first and then the ``n_bias`` bias
+    values, from one ``rng``; the weight's size is checked before anything is allocated.
+    Shared by Linear, Conv1d/Conv2d and ConvTranspose2d.
+    """
+    owner = type(module).__name__
+    check_allocation(weight_shape, dtype, owner=owner, what="weight")
+    rng = check_rng(rng)
+    bound = init.default_bound(fan_in)
+    weight = init.uniform_(np.empty(weight_shape, dtype), -bound, bound, rng=rng)
+    module.register_parameter("weight", weight)
+    if bias:
+        values = init.uniform_(np.empty(n_bias, dtype), -bound, bound, rng=rng)
+        module.register_parameter("bias", values)
+    else:
+        module.register_parameter("bias", None)
+
+
 class Linear(Module):
     r"""Affine map :math:`y = x W^\top + b`, with PyTorch's layout and initialization.
 
@@ -53,17 +74,8 @@ class Linear(Module):
         self.out_features = check_number(out_features, "out_features", low=1, integer=True,
                                          owner=type(self).__name__)
         dtype = check_dtype(dtype, type(self).__name__)
-        check_allocation((self.out_features, self.in_features), dtype, what="weight",
-                         owner=type(self).__name__)
-        rng = check_rng(rng)
-        bound = init.default_bound(self.in_features)  # PyTorch's default, U(-b, b)
-        weight = np.empty((self.out_features, self.in_features), dtype=dtype)
-        self.register_parameter("weight", init.uniform_(weight, -bound, bound, rng=rng))
-        if bias:
-            b = np.empty(self.out_features, dtype=dtype)
-            self.register_parameter("bias", init.uniform_(b, -bound, bound, rng=rng))
-        else:
-            self.register_parameter("bias", None)
+        register_default_parameters(self, (self.out_features, self.in_features),
+                                    self.in_features, self.out_features, bias, dtype, rng)
         self.x = None  # the input, cached by forward for the weight gradient
 
 
