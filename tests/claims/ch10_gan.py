@@ -18,25 +18,52 @@ CLAIMS = {
     # The 1-D GAN lands on the data: mean 2, standard deviation 0.5.
     "oned_final_mean": between(1.9, 2.1),
     "oned_final_std": between(0.45, 0.55),
-    # Ring of eight Gaussians, five seeds, one budget. The prose: the plain and packed
-    # GANs cover every mode on every seed ("does not end collapsed", "packing has no
-    # missing mode to recover") and miss the 85% target on quality alone; the tanh
-    # generator meets it (>= 7.5 modes, >= 85% high quality on average) as a quality
-    # change, not a remedy for collapse.
+    # Ring of eight Gaussians, five seeds, one recipe (tanh generator, batches of 384,
+    # 1,200 steps, decay from step 960) in both arms. The prose: the packed GAN (the
+    # remedy) meets the target (>= 7.5 modes, >= 85% high quality on average); "so does
+    # the plain GAN", which ends with every mode on every seed ("not collapsed", "no
+    # missing mode to recover"), and packing's quality is a few points "lower".
     "ring_n_seeds": between(5, 5),
+    "ring_steps": between(1200, 1200),
+    "ring_batch": between(384, 384),
+    "ring_decay_from": between(960, 960),
+    "ring_fix_modes_mean": at_least(7.5),
+    "ring_fix_modes_min": between(8, 8),
+    "ring_fix_high_quality_mean": at_least(0.85),
+    "ring_fix_high_quality_min": between(0.8, 1.0),
+    "ring_fix_high_quality_max": between(0.85, 1.0),
     "ring_gan_modes_mean": between(8, 8),
     "ring_gan_modes_min": between(8, 8),
-    "ring_gan_high_quality_mean": at_most(0.6),
-    "ring_pack_modes_mean": between(8, 8),
-    "ring_pack_high_quality_mean": at_most(0.6),
-    "ring_fix_modes_mean": at_least(7.5),
-    "ring_fix_high_quality_mean": at_least(0.85),
-    "ring_fix_high_quality_min": at_least(0.8),
-    "ring_fix_high_quality_max": between(0.85, 1.0),
-    # The ring at a shorter budget (400 steps), same recipe and seeds, plain against
-    # packed: the plain GAN ends short of 8 modes on several seeds, packing covers at
-    # least 7 on every seed and more on average, neither with many high-quality samples
-    # ("coverage, not quality").
+    "ring_gan_high_quality_mean": at_least(0.85),
+    "ring_gan_high_quality_min": between(0.8, 1.0),
+    "ring_gan_high_quality_max": between(0.85, 1.0),
+    "ring_quality_gap": between(0.0, 10.0),
+    # During training (checkpoints every 40 steps): every seed of both arms drops below 8
+    # modes ("falling ... to N or fewer"), some to very few; all eight on every seed and
+    # arm from a step after the decay begins (the alt text says 1,000). The snapshot seed's
+    # lowest count is 0 ("none is within 0.06 of a centre", alt "step 240 ... 0 modes")
+    # while all 8 regions hold >= 2% ("go round the whole circle"). Regions emptied at some
+    # checkpoint before the decay on at least one seed of each arm ("collapses in both
+    # arms").
+    "ring_trace_fewest_modes_max": at_most(5),
+    "ring_trace_fewest_modes": at_most(2),
+    "ring_all_modes_from": between(1000, 1000),
+    "ring_worst_seed": between(0, 4),
+    "ring_worst_step": between(240, 240),
+    "ring_worst_modes": between(0, 0),
+    "ring_worst_regions": between(8, 8),
+    "ring_gan_seeds_collapsed": between(1, 5),
+    "ring_gan_fewest_regions": at_most(7),
+    "ring_fix_seeds_collapsed": between(1, 5),
+    "ring_fix_fewest_regions": at_most(7),
+    # The discriminator's edge, mean D(x) - mean D(G(z)) up to the decay, on the snapshot
+    # seed: the plain GAN's "keeps an edge", the packed GAN's curves "closer to one half".
+    "fail_plain_gap": between(0.05, 0.2),
+    "fail_packed_gap": between(0.0, 0.05),
+    # The ring with a weaker recipe (ReLU generators, batches of 128, 400 steps), same
+    # seeds, plain against packed: the plain GAN ends short of 8 modes on several seeds,
+    # packing covers at least 7 on every seed and more on average, neither with many
+    # high-quality samples ("coverage, not quality").
     "ring_short_steps": between(400, 400),
     "ring_short_gan_seeds_missing": at_least(2),
     "ring_short_gan_modes_min": at_most(5),
@@ -45,12 +72,12 @@ CLAIMS = {
     "ring_short_pack_modes_mean": at_least(7.5),
     "ring_short_gan_high_quality_mean": at_most(0.2),
     "ring_short_pack_high_quality_mean": at_most(0.2),
-    # Grid of 25: "neither generator learns the grid": some modes, not all, and "only" a
-    # few percent of samples within 0.15 of a centre.
+    # Grid of 25, seed 0, the short runs' recipe: "neither arm learns the grid": some
+    # modes, not all, and "only" a few percent of samples within 0.15 of a centre.
     "grid_gan_modes": between(10, 24),
     "grid_fix_modes": between(10, 24),
-    "grid_gan_high_quality": at_most(0.1),
-    "grid_fix_high_quality": at_most(0.1),
+    "grid_gan_high_quality": at_most(0.05),
+    "grid_fix_high_quality": at_most(0.05),
     # ConvTranspose2d is Conv2d's adjoint: "differ by at most" float64 rounding.
     "adjoint_gap": at_most(1e-12),
     # Digits: the scorer, and the generated digits scored by it.
