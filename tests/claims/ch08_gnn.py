@@ -65,6 +65,9 @@ CLAIMS = {
     # 16 and 32.
     "depth8_over_depth4_energy": between(0.8, 1.25),
     "depth_energy_below_propagation": between(1, 1),
+    # The prose: relative energy falls from step 0 to 2, 16 and 32, and from 2 layers to 16
+    # and 32.
+    "quoted_energies_fall": between(1, 1),
     # Exercise 1 on the karate club: plain normalisation vs the renormalised A-hat.
     "ex1_plain_min": between(-1.0, -0.5),
     "ex1_plain_max": between(0.999999, 1.000001),
