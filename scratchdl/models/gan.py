@@ -56,7 +56,7 @@ def _scores(scores, name: str, owner: str) -> np.ndarray:
 
 
 def discriminator_loss(real_scores, fake_scores):
-    r"""The discriminator's loss :math:`-\hat V`, and its gradients with respect to the scores.
+    r"""Discriminator loss :math:`-\hat V` and its gradients with respect to the scores.
 
     .. math::
         L_D = \frac{1}{n_r}\sum \operatorname{softplus}(-s_{real})
@@ -291,7 +291,7 @@ class GAN:
         x_fake = self.generator.forward(self.noise(n))
         scores = self.discriminator.forward(x_fake)
         loss, d_scores = generator_loss(scores, self.generator_loss)
-        d_x = self.discriminator.backward(d_scores)  # dL_G/dx: the discriminator's input grad
+        d_x = self.discriminator.backward(d_scores)  # dL_G/dx, D's input gradient
         self.g_optimizer.zero_grad()
         self.generator.backward(d_x)
         self.g_optimizer.step()
