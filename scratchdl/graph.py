@@ -1,4 +1,4 @@
-r"""Graphs as arrays: edge lists, self-loops, degrees, normalisation, scatter and softmax.
+r"""Graphs as arrays: edge lists, self-loops, degrees, normalization, scatter and softmax.
 
 A graph with :math:`N` nodes is stored as PyTorch Geometric stores it: an integer array
 ``edge_index`` of shape (2, E) whose column :math:`e = (j, i)` is an edge from the
@@ -143,7 +143,7 @@ def add_remaining_self_loops(edge_index, edge_weight=None, fill_value=1.0, num_n
     return new_index, np.concatenate([edge_weight[~is_loop], loop_weight])
 
 
-# -- degrees and normalisation -------------------------------------------------------------
+# -- degrees and normalization -------------------------------------------------------------
 def degree(index, num_nodes: int, weight=None, dtype=np.float64) -> np.ndarray:
     """How often each node appears in ``index`` (summing ``weight`` if given): (N,) array.
 
@@ -154,7 +154,7 @@ def degree(index, num_nodes: int, weight=None, dtype=np.float64) -> np.ndarray:
 
 def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
              add_self_loops=True, dtype=np.float64):
-    r"""Kipf and Welling's renormalised propagation weights, edge by edge.
+    r"""Kipf and Welling's renormalized propagation weights, edge by edge.
 
     With self-loops :math:`\tilde A = A + I` (weight 2 with ``improved``) and the
     in-degree :math:`\tilde d_i = \sum_j \tilde a_{ji}`, each edge :math:`j \to i` gets
@@ -359,6 +359,10 @@ def spmm(edge_index, edge_weight, x, num_nodes: int):
     ``edge_index`` (the plan) and reused. Sums are accumulated in the dtype of ``x``
     (float32 stays float32).
 
+    Its gradient with respect to ``x`` is
+    ``spmm(edge_index[::-1], edge_weight, dout, M)``: the same weights, along the
+    reversed edges.
+
     Parameters
     ----------
     edge_index : (2, E) int array
@@ -372,9 +376,6 @@ def spmm(edge_index, edge_weight, x, num_nodes: int):
     Returns
     -------
     (num_nodes, F) or (num_nodes, H, C) array
-
-    Its gradient with respect to ``x`` is ``spmm(edge_index[::-1], edge_weight, dout,
-    M)``: the same weights, along the reversed edges.
     """
     out = np.zeros((num_nodes, *x.shape[1:]), dtype=x.dtype)
     if edge_index.shape[1] == 0:

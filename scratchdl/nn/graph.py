@@ -58,7 +58,7 @@ _MAX_DERIVED = 8
 
 
 def _derived_graph(kind, build, edge_index, edge_weight, *extra):
-    """What a layer derives from a graph (self-loops, normalised weights), built once.
+    """What a layer derives from a graph (self-loops, normalized weights), built once.
 
     Kept in a small cache shared by all layers, keyed by ``kind``, the layer's options
     ``extra`` and the arrays' memory, and reused only while stored copies of the edges
@@ -93,7 +93,7 @@ class GCNConv(Module):
     r"""Graph convolution of Kipf and Welling (2017): :math:`\mathbf Y = \hat{\mathbf A}^\top
     \mathbf X \mathbf W^\top + \mathbf b`.
 
-    Node by node, with the normalised weights :math:`\hat a_{ji}` of
+    Node by node, with the normalized weights :math:`\hat a_{ji}` of
     :func:`scratchdl.graph.gcn_norm`,
 
     .. math:: y_i = \sum_{j \to i} \hat a_{ji}\, \mathbf W x_j + b,
@@ -108,7 +108,7 @@ class GCNConv(Module):
         PyTorch Geometric 2.8).
     add_self_loops : bool or None
         Give every node one self-loop (replacing any it had). ``None`` (default) means
-        ``normalize``; adding loops without normalising is refused, as in PyG.
+        ``normalize``; adding loops without normalizing is refused, as in PyG.
     normalize : bool
         Use :math:`\hat a_{ji}`; ``False`` uses the raw edge weights (or 1).
     bias : bool
@@ -141,7 +141,7 @@ class GCNConv(Module):
                             f"{add_self_loops!r}")
         if add_self_loops and not normalize:
             raise ValueError(f"{owner}: add_self_loops=True needs normalize=True (as in "
-                             "PyTorch Geometric): self-loops are added by the normalisation")
+                             "PyTorch Geometric): self-loops are added by the normalization")
         dtype = check_dtype(dtype, owner)
         rng = check_rng(rng)
         self.improved, self.add_self_loops, self.normalize = improved, add_self_loops, normalize
