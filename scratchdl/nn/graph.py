@@ -320,7 +320,7 @@ class GATConv(Module):
     r"""Graph attention (Veličković et al., 2018), PyTorch Geometric's ``GATConv``.
 
     Each head :math:`k` projects the nodes, :math:`h_j = \mathbf W^{(k)} x_j`, scores every
-    edge :math:`j \to i` and normalises the scores over node i's incoming edges:
+    edge :math:`j \to i` and normalizes the scores over node i's incoming edges:
 
     .. math::
         s_{ji} = \mathrm{LeakyReLU}\big(a_{src} \cdot h_j + a_{dst} \cdot h_i\big),
