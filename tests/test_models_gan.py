@@ -67,9 +67,33 @@ def test_losses_refuse_bad_input():
 def test_pack_and_minibatch_stddev_pass_the_gradient_check():
     rng = np.random.default_rng(1)
     assert gradcheck(Pack(3), rng.normal(size=(6, 2))).passed()
-    assert gradcheck(MinibatchStdDev(), rng.normal(size=(5, 3))).passed()
+    assert gradcheck(MinibatchStdDev(group_size=None), rng.normal(size=(5, 3))).passed()
+    assert gradcheck(MinibatchStdDev(), rng.normal(size=(8, 3))).passed()
+    assert gradcheck(MinibatchStdDev(group_size=3), rng.normal(size=(6, 2))).passed()
     model = nn.Sequential(Pack(2), nn.Linear(4, 3, rng=0), nn.Tanh(), nn.Linear(3, 1, rng=1))
     assert gradcheck(model, rng.normal(size=(4, 2))).passed()
+
+
+def test_minibatch_stddev_keeps_groups_apart():
+    # Each row's extra feature is the mean spread of its own group of consecutive rows,
+    # so the real half of a [real; generated] batch never sees the generated half.
+    rng = np.random.default_rng(2)
+    real, fake = rng.normal(size=(8, 3)), rng.normal(size=(8, 3))
+    layer = MinibatchStdDev(group_size=4)
+    out = layer.forward(np.concatenate([real, fake]))
+    for g in range(4):
+        rows = np.concatenate([real, fake])[4 * g:4 * g + 4]
+        expected = np.sqrt(rows.var(axis=0) + layer.eps).mean()
+        np.testing.assert_allclose(out[4 * g:4 * g + 4, -1], expected, rtol=1e-12)
+    changed = layer.forward(np.concatenate([real, 10 * fake]))
+    np.testing.assert_array_equal(changed[:8], out[:8])
+    whole = MinibatchStdDev(group_size=None).forward(real)
+    np.testing.assert_allclose(whole[:, -1], np.sqrt(real.var(axis=0) + 1e-8).mean())
+    with pytest.raises(ValueError, match=r"MinibatchStdDev\(\): x must have shape \(N, D\) "
+                                         "with N >= 2 and a multiple of group_size=4"):
+        layer.forward(real[:6])
+    with pytest.raises(ValueError, match="group_size"):
+        MinibatchStdDev(group_size=1)
 
 
 def test_pack_groups_consecutive_rows_and_refuses_a_ragged_batch():

@@ -30,7 +30,7 @@ import numpy as np
 
 from scratchdl import functional as F
 from scratchdl._validation import check_float_array, check_number, check_rng
-from scratchdl.nn._checks import check_dout, check_input, spec
+from scratchdl.nn._checks import check_dout, check_input, describe, spec
 from scratchdl.nn.flatten import _Reshape
 from scratchdl.nn.module import Module
 from scratchdl.optim import Optimizer
@@ -139,48 +139,67 @@ class Pack(_Reshape):
 
 
 class MinibatchStdDev(Module):
-    r"""Append the batch's average standard deviation as one more feature of every sample.
+    r"""Append the average standard deviation of the sample's group as one more feature.
 
-    With :math:`\sigma_j = \sqrt{\operatorname{var}_n(x_{nj}) + \epsilon}` the spread of
-    feature :math:`j` over the batch and :math:`\bar\sigma = \frac1D \sum_j \sigma_j`,
-    each row :math:`x_n` becomes :math:`(x_n, \bar\sigma)`. A collapsed generator makes
-    :math:`\bar\sigma` small, which the discriminator can see (Karras et al., 2018). The
-    backward pass: :math:`\partial \bar\sigma / \partial x_{nj} = (x_{nj} - \mu_j) /
-    (D N \sigma_j)`.
+    The batch is split into consecutive groups of ``group_size`` samples (Karras et al.,
+    2018). With :math:`\sigma_{gj} = \sqrt{\operatorname{var}_{n \in g}(x_{nj}) + \epsilon}`
+    the spread of feature :math:`j` over group :math:`g` and :math:`\bar\sigma_g =
+    \frac1D \sum_j \sigma_{gj}`, each row :math:`x_n` of group :math:`g` becomes
+    :math:`(x_n, \bar\sigma_g)`. A collapsed generator makes :math:`\bar\sigma_g` small,
+    which the discriminator can see. Groups also keep samples apart that must not share a
+    statistic: :class:`GAN` scores a real batch and a generated batch in one pass, and
+    with both sizes multiples of ``group_size`` no group mixes them. The backward pass:
+    :math:`\partial \bar\sigma_g / \partial x_{nj} = (x_{nj} - \mu_{gj}) /
+    (D G \sigma_{gj})` for :math:`n` in group :math:`g` of :math:`G` samples, 0 otherwise.
 
     Parameters
     ----------
+    group_size : int >= 2 or None
+        Samples per group; the batch size must be a multiple of it. None: the whole
+        batch is one group (then do not feed it real and generated samples together).
     eps : float > 0
-        Keeps the square root differentiable when a feature is constant over the batch.
+        Keeps the square root differentiable when a feature is constant over a group.
     """
 
-    def __init__(self, eps: float = 1e-8):
+    def __init__(self, group_size=4, eps: float = 1e-8):
         super().__init__()
-        self.eps = check_number(eps, "eps", low=0, low_inclusive=False,
-                                owner=type(self).__name__)
+        owner = type(self).__name__
+        if group_size is not None:
+            group_size = check_number(group_size, "group_size", low=2, integer=True,
+                                      owner=owner)
+        self.group_size = group_size
+        self.eps = check_number(eps, "eps", low=0, low_inclusive=False, owner=owner)
         self.centred = self.sigma = None
 
     def forward(self, x):
-        """(N, D) -> (N, D + 1); needs N >= 2."""
+        """(N, D) -> (N, D + 1); N a multiple of ``group_size`` (N >= 2 without groups)."""
         x = check_input(self, x)
-        if x.ndim != 2 or x.shape[0] < 2:
-            raise ValueError(f"{type(self).__name__}(): x must have shape (N, D) with N >= 2, "
-                             f"got {x.shape}")
-        self.centred = x - x.mean(axis=0)
-        self.sigma = np.sqrt((self.centred ** 2).mean(axis=0) + self.eps)
-        feature = np.full((x.shape[0], 1), self.sigma.mean(), dtype=x.dtype)
-        return np.concatenate([x, feature], axis=1)
+        size = x.shape[0] if self.group_size is None else self.group_size
+        if x.ndim != 2 or x.shape[0] < 2 or x.shape[0] % size:
+            raise ValueError(f"{describe(self)}: x must have shape (N, D) with N >= 2 and a "
+                             f"multiple of group_size={self.group_size}, got {x.shape}")
+        groups = x.reshape(-1, size, x.shape[1])  # (N / G, G, D)
+        self.centred = groups - groups.mean(axis=1, keepdims=True)
+        self.sigma = np.sqrt((self.centred ** 2).mean(axis=1) + self.eps)  # (N / G, D)
+        feature = np.repeat(self.sigma.mean(axis=1), size).astype(x.dtype, copy=False)
+        return np.concatenate([x, feature[:, None]], axis=1)
 
     def backward(self, dout):
-        """dL/dx = dout[:, :D] + (sum_n dout[n, D]) * (x_nj - mu_j) / (D N sigma_j)."""
+        """dL/dx = dout[:, :D] + (sum over the group of dout[:, D]) (x - mu) / (D G sigma)."""
         shape, dtype = spec(self.centred)
-        check_dout(self, dout, None if shape is None else (shape[0], shape[1] + 1), dtype)
-        n, d = self.centred.shape
-        d_mean_sigma = dout[:, -1].sum()
-        return dout[:, :-1] + d_mean_sigma * self.centred / (d * n * self.sigma)
+        expected = None if shape is None else (shape[0] * shape[1], shape[2] + 1)
+        check_dout(self, dout, expected, dtype)
+        n_groups, size, d = self.centred.shape
+        d_mean_sigma = dout[:, -1].reshape(n_groups, size).sum(axis=1)  # per group
+        dx = self.centred * (d_mean_sigma[:, None, None]
+                             / (d * size * self.sigma[:, None, :]))
+        return dout[:, :-1] + dx.reshape(-1, d)
 
     def extra_repr(self):
-        return "" if self.eps == 1e-8 else f"eps={self.eps}"
+        parts = [] if self.group_size == 4 else [f"group_size={self.group_size}"]
+        if self.eps != 1e-8:
+            parts.append(f"eps={self.eps}")
+        return ", ".join(parts)
 
 
 class GAN:
