@@ -41,6 +41,13 @@ def check_input(module, x, *, features=None, exact_ndim=None, dtype=None):
     dtype : numpy dtype, optional
         The parameters' dtype, which the input must share.
     """
+    # The common case, a well-formed input, is decided without building any message.
+    if (isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES
+            and (dtype is None or x.dtype == dtype)
+            and ((x.ndim == 2 and x.shape[-1] == features) if exact_ndim == 2 else
+                 (features is None or (x.ndim >= 2 and x.shape[-1] == features)))
+            and np.isfinite(x).all()):
+        return x
     owner = describe(module)
     check_float_array(x, "x", dtype=dtype, allow_nonfinite=True, owner=owner)
     if exact_ndim == 2:
@@ -69,6 +76,9 @@ def check_dout(module, dout, shape, dtype):
     dtype : numpy dtype or None
         dtype of the last forward output.
     """
+    if (shape is not None and isinstance(dout, np.ndarray) and dout.dtype == dtype
+            and dout.shape == tuple(shape) and np.isfinite(dout).all()):
+        return dout  # the common case, decided without building any message
     owner = describe(module)
     if shape is None:
         raise RuntimeError(f"{owner}: backward() called before forward(); run forward first")
