@@ -28,8 +28,10 @@ from scratchdl.nn.module import Module
 
 # The package's route (``_forward_grouped``) puts samples side by side in groups so that
 # each matrix product has at least this many columns: OpenBLAS runs a product with only a
-# few dozen columns (one 7x7 sample) at a fraction of its rate.
-_GROUP_COLUMNS = 1024
+# few dozen columns (one 7x7 sample) at a fraction of its rate, and with two threads every
+# call pays for waking the second one (benchmarks/bench_conv.py: 4096 measured better than
+# 1024 or 2048 with two threads, no worse with one).
+_GROUP_COLUMNS = 4096
 
 
 class _ConvNd(Module):
