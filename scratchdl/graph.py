@@ -7,7 +7,7 @@ optionally with an ``edge_weight`` of shape (E,). An undirected graph lists each
 twice, once in each direction. Messages flow along edges from source to target, so a node
 *aggregates over its incoming edges*.
 
-Everything here is vectorised: no Python loop visits a node or an edge. Sums of messages
+Everything here is vectorized: no Python loop visits a node or an edge. Sums of messages
 onto nodes (:func:`scatter`) are one ``np.bincount`` over flattened (node, feature)
 positions, much faster than ``np.add.at``; maxima sort the messages by target node and
 reduce each node's block with ``np.maximum.reduceat``. Weighted sums of neighbours'

@@ -218,7 +218,7 @@ class GCN(_LayerStack):
 
 class MLP(_LayerStack):
     """The :class:`GCN` architecture with ``Linear`` in place of ``GCNConv`` (same
-    initialisation: Glorot-uniform weights, zero biases): it sees each node's features
+    initialization: Glorot-uniform weights, zero biases): it sees each node's features
     only, never the graph (``edge_index`` is accepted and ignored, so the same training
     loop serves both)."""
 
@@ -231,7 +231,7 @@ class MLP(_LayerStack):
         widths = [D] + [Hd] * (L - 1) + [C]
         layers = [Linear(a, b, bias=bias, rng=rng, dtype=dtype)
                   for a, b in zip(widths[:-1], widths[1:], strict=True)]
-        for layer in layers:  # GCNConv's initialisation, so the two differ only by the graph
+        for layer in layers:  # GCNConv's initialization, so the two differ only by the graph
             _glorot_(layer.weight, rng)
             if layer.bias is not None:
                 layer.bias[...] = 0.0

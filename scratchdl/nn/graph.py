@@ -248,7 +248,7 @@ class SAGEConv(Module):
     bias : bool
         Bias of ``lin_l``.
     rng, dtype
-        As for :class:`GCNConv` (PyTorch's default Linear initialisation, as in PyG).
+        As for :class:`GCNConv` (PyTorch's default Linear initialization, as in PyG).
     """
 
     def __init__(self, in_channels, out_channels, aggr="mean", root_weight=True, bias=True,
