@@ -181,20 +181,19 @@ class _ConvNd(Module):
         input gradient is ``W_mat^T delta`` folded back (for stride 1 along widened rows,
         see :meth:`_fold_stride_one`).
         """
-        n = dout.shape[0]
         c_in, c_out = self.in_channels, self.out_channels
         out = self.out_shape[2:]
         positions = math.prod(out)
-        size = self._group_size(n, positions)
         w = self.weight.reshape(c_out, -1)
         stride_one = all(s == 1 for s in self.stride)
         w_grad_t = np.zeros((w.shape[1], c_out), dout.dtype)
         dx = np.empty(self.x_shape, dout.dtype)
-        if stride_one:
-            buffers = self._stride_one_buffers(size, dout.dtype)
-        for first, cols in zip(range(0, n, size), self.cols, strict=True):
-            part = dout[first:first + size].swapaxes(0, 1)  # (C_out, m, *out), a view
-            m = part.shape[1]
+        if stride_one:  # sized for the first group, the largest
+            buffers = self._stride_one_buffers(self.cols[0].shape[1] // positions, dout.dtype)
+        first = 0
+        for cols in self.cols:
+            m = cols.shape[1] // positions  # samples in this group, as forward made it
+            part = dout[first:first + m].swapaxes(0, 1)  # (C_out, m, *out), a view
             delta = part.reshape(c_out, m * positions)  # a copy when m > 1
             w_grad_t += cols @ delta.T
             if stride_one:
@@ -205,6 +204,7 @@ class _ConvNd(Module):
                     lambda tap, by_tap=by_tap: by_tap[:, tap].swapaxes(0, 1),
                     (m, *self.x_shape[1:]), self.kernel_size, self.stride, self.padding,
                     self.dilation, dout.dtype)
+            first += m
         self.grads["weight"] += w_grad_t.T.reshape(self.weight.shape)
         if self.bias is not None:
             self.grads["bias"] += dout.sum(axis=(0, *range(2, dout.ndim)))
