@@ -45,7 +45,7 @@ from timing import (
 )
 
 from scratchdl import nn
-from scratchdl.functional import pad_spatial, sliding_windows
+from scratchdl.nn.conv import _widened, _widened_columns
 
 TARGET = 1.5
 N = 64
@@ -93,41 +93,82 @@ def transpose_case(rng):
 
 def profile_conv(rng, c_in, c_out, size):
     """Median time of each stage of scratchdl's Conv2d forward + backward on one shape,
-    the stages of the package's grouped route (``_forward_grouped``/``_backward_grouped``)
-    run over every group of samples."""
+    the stages of the package's stride-1 route (``_forward_stride_one`` and
+    ``_backward_stride_one``), each run over every group of samples, on the layer's own
+    work arrays."""
     _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
-    w = layer.weight.reshape(c_out, -1)
     layer.forward(x)
-    groups = layer.cols
-    positions = size * size
-    size_ = layer._group_size(N, positions)
-    starts = range(0, N, size_)
-    windows = sliding_windows(pad_spatial(x, layer.padding), layer.kernel_size,
-                              layer.stride, layer.dilation)
-    order = (1, 4, 5, 0, 2, 3)
-    parts = [dout[first:first + size_].swapaxes(0, 1) for first in starts]
-    deltas = [part.reshape(c_out, -1) for part in parts]
-    buffers = layer._stride_one_buffers(size_, dout.dtype)
+    layer.backward(dout)
+    work, kernel, dilation = layer._work, layer.kernel_size, layer.dilation
+    padded, out, run, total, _, taps = _widened(x.shape[2:], layer.padding, kernel,
+                                                dilation)
+    pad_d = [d * (k - 1) - p for p, d, k in zip(layer.padding, dilation, kernel)]
+    padded_d, _, run_d, total_d, _, taps_d = _widened(out, pad_d, kernel, dilation)
+    rows = c_in * 9
+    size_ = layer._group_size(N, run)
+    groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
+    w = np.concatenate([layer.weight.reshape(c_out, rows), layer.bias[:, None]], axis=1)
+    w_flip = layer.weight[:, :, ::-1, ::-1].swapaxes(0, 1).reshape(c_in, -1)
+    cols, product, wide = work["cols"], work["product"], work["wide"]
+    flat_d, cols_d, result = work["dout"], work["cols_d"], work["dx"]
+    y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)
+    step = np.empty((rows + 1, c_out), x.dtype)
+    inner = (slice(None), slice(None), slice(1, 1 + size), slice(1, 1 + size))
+
+    def columns(first, m):
+        _widened_columns(work["x"][first:first + m], kernel, taps, run,
+                         cols[:rows, :m * run].reshape(c_in, 3, 3, m, run))
+
+    def forward_product(first, m):
+        np.matmul(w, cols[:, :m * run], out=product[:, :m * run])
+
+    def output_copy(first, m):
+        y[first:first + m] = product[:, :m * run].reshape(
+            c_out, m, size, padded[1])[..., :size].swapaxes(0, 1)
+
+    def delta_copy(first, m):
+        wide[:, :m].reshape(c_out, m, size, padded[1])[..., :size] = dout[
+            first:first + m].swapaxes(0, 1)
+
+    def weight_product(first, m):
+        np.matmul(cols[:, :m * run], wide[:, :m].reshape(c_out, -1).T, out=step)
+
+    def delta_columns(first, m):
+        flat_d[:m, :, :total_d].reshape(m, c_out, *padded_d)[inner] = dout[first:first + m]
+        _widened_columns(flat_d[:m], kernel, taps_d, run_d,
+                         cols_d[:, :m * run_d].reshape(c_out, 3, 3, m, run_d))
+
+    def input_product(first, m):
+        np.matmul(w_flip, cols_d[:, :m * run_d], out=result[:, :m * run_d])
+
+    def input_copy(first, m):
+        dx[first:first + m] = result[:, :m * run_d].reshape(
+            c_in, m, size, padded_d[1])[..., :size].swapaxes(0, 1)
+
     stages = {
-        "pad": lambda: pad_spatial(x, layer.padding),
-        "im2col by groups (strided copy)": lambda: [
-            windows[first:first + size_].transpose(order).reshape(w.shape[1], -1)
-            for first in starts],
-        "forward W @ cols": lambda: [w @ cols for cols in groups],
-        "upstream gradient by groups (copy)": lambda: [
-            part.reshape(c_out, -1) for part in parts],
-        "weight grad cols @ delta^T": lambda: [
-            cols @ delta.T for cols, delta in zip(groups, deltas, strict=True)],
-        "bias grad": lambda: dout.sum(axis=(0, 2, 3)),
-        "input grad W^T delta + stride-1 fold": lambda: [
-            layer._fold_stride_one(w, part, buffers) for part in parts],
+        "pad and flatten x": lambda: work["x"][:, :, :total].reshape(
+            N, c_in, *padded)[inner].__setitem__(Ellipsis, x),
+        "columns on widened rows (twice)": columns,
+        "forward product W @ cols": forward_product,
+        "output copy (drop widened positions)": output_copy,
+        "upstream gradient on widened rows": delta_copy,
+        "weight grad cols @ delta^T": weight_product,
+        "padded upstream gradient + its columns": delta_columns,
+        "input grad W_flip @ delta columns": input_product,
+        "input gradient copy": input_copy,
     }
-    total = median_time(lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
+    total_time = median_time(
+        lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
-          f"backward ({len(groups)} groups of {size_} samples): {total * 1e3:.2f} ms")
-    for name, fn in stages.items():
-        seconds = median_time(fn)
-        print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total:5.0%}")
+          f"backward ({len(groups)} groups of {size_} samples): {total_time * 1e3:.2f} ms")
+    for name, stage in stages.items():
+        if stage.__code__.co_argcount:  # a per-group stage: run it over every group
+            seconds = median_time(lambda stage=stage: [stage(*g) for g in groups])
+            if name.endswith("(twice)"):
+                seconds *= 2
+        else:
+            seconds = median_time(stage)
+        print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total_time:5.0%}")
 
 
 def profile(rng):

@@ -34,6 +34,43 @@ from scratchdl.nn.module import Module
 _GROUP_COLUMNS = 4096
 
 
+def _widened(sizes, padding, kernel_size, dilation):
+    """The layout of the stride-1 route: each channel padded, then flattened.
+
+    A window at output position (i, j) of a 2-D input padded to (H_p, W_p) reads, from
+    kernel tap (a, b), flattened position ``i W_p + j + start`` with ``start = a d_h W_p
+    + b d_w``. Counting output positions on rows widened to W_p (``u = i W_p + j``, the
+    positions with ``j >= W_out`` computed and then dropped), every tap reads one
+    contiguous run of ``u``: ``flat[start : start + run]``. The same holds for one axis
+    (nothing to widen) and for more.
+
+    Returns ``(padded, out, run, total, slack, tap_strides)``: padded and output sizes,
+    positions on widened rows, flattened length, the zeros the last tap reads past the
+    end, and the step in ``flat`` of each kernel axis.
+    """
+    padded = [size + 2 * p for size, p in zip(sizes, padding, strict=True)]
+    out = [size - d * (k - 1) for size, k, d in zip(padded, kernel_size, dilation,
+                                                    strict=True)]
+    strides = [math.prod(padded[axis + 1:]) for axis in range(len(padded))]
+    tap_strides = [d * s for d, s in zip(dilation, strides, strict=True)]
+    slack = sum((k - 1) * t for k, t in zip(kernel_size[1:], tap_strides[1:], strict=True))
+    return padded, out, out[0] * strides[0], math.prod(padded), slack, tap_strides
+
+
+def _widened_columns(flat, kernel_size, tap_strides, run, dest):
+    """Copy every tap's run of ``flat`` (m, C, total + slack) into ``dest`` (C, *k, m, run).
+
+    The source is a strided view (no copy) whose last axis is contiguous, so the copy moves
+    runs of ``run`` values rather than one output row at a time.
+    """
+    item = flat.itemsize
+    view = np.lib.stride_tricks.as_strided(
+        flat, (flat.shape[1], *kernel_size, flat.shape[0], run),
+        (flat.strides[1], *(t * item for t in tap_strides), flat.strides[0], item),
+        writeable=False)
+    np.copyto(dest, view)
+
+
 class _ConvNd(Module):
     """Shared machinery of Conv1d and Conv2d; ``_nd`` is the number of spatial axes."""
 
@@ -60,6 +97,7 @@ class _ConvNd(Module):
         # The package runs the same products grouped and arranged for speed
         # (``_forward_grouped``); tests check both routes give the same numbers.
         self._fast = True
+        self._route = None  # the route the last forward pass took
         self.x_shape = self.out_shape = None
 
     def forward(self, x):
@@ -79,7 +117,7 @@ class _ConvNd(Module):
         check_spatial_input(self, x, self.in_channels, self.weight.dtype, self.kernel_size,
                             self.padding, self.dilation)
         if self._fast:
-            return self._forward_grouped(x)  # the same sums, grouped to run faster
+            return self._forward_fast(x)  # the same sums, arranged to run faster
         n = x.shape[0]
         out = [conv_output_size(size, k, s, p, d) for size, k, s, p, d in zip(
             x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation,
@@ -89,7 +127,7 @@ class _ConvNd(Module):
         y = self.weight.reshape(self.out_channels, -1) @ cols
         if self.bias is not None:
             y += self.bias[:, None]
-        self.cols, self.x_shape = cols, x.shape
+        self.cols, self.x_shape, self._route = cols, x.shape, "readable"
         self.out_shape = (n, self.out_channels, *out)
         return y.reshape(self.out_shape)
 
@@ -119,8 +157,8 @@ class _ConvNd(Module):
         (N, in_channels, *spatial) array
         """
         check_dout(self, dout, self.out_shape, self.weight.dtype)
-        if isinstance(self.cols, list):  # forward ran the grouped route
-            return self._backward_grouped(dout)
+        if self._route != "readable":  # forward ran a faster route
+            return self._backward_fast(dout)
         # (N, C_out, positions), the layout of the forward product's result.
         delta = dout.reshape(dout.shape[0], self.out_channels, -1)
         w = self.weight.reshape(self.out_channels, -1)
@@ -134,6 +172,143 @@ class _ConvNd(Module):
         return col2im(dcols, self.x_shape, self.kernel_size, self.stride, self.padding,
                       self.dilation)
 
+    def _stride_one(self):
+        """Whether the stride-1 route applies: stride 1, and padding no wider than the
+        kernel's span minus one (so the input gradient's own padding is not negative)."""
+        return all(s == 1 for s in self.stride) and all(
+            p <= d * (k - 1) for p, d, k in zip(self.padding, self.dilation,
+                                                self.kernel_size, strict=True))
+
+    def _forward_fast(self, x):
+        """The package's forward pass: :meth:`_forward_stride_one` where it applies,
+        :meth:`_forward_grouped` otherwise."""
+        if self._stride_one():
+            return self._forward_stride_one(x)
+        return self._forward_grouped(x)
+
+    def _backward_fast(self, dout):
+        """The backward pass of the route the forward pass took."""
+        if self._route == "stride one":
+            return self._backward_stride_one(dout)
+        return self._backward_grouped(dout)
+
+    def _forward_stride_one(self, x):
+        """The forward pass for stride 1, a few samples at a time, on widened rows.
+
+        The input is padded and flattened per channel into an array kept for the backward
+        pass; the columns of a group of ``m`` samples are then copied from it in long
+        contiguous runs (see :func:`_widened`), one product ``W_mat @ cols`` gives the
+        group's outputs on widened rows, and the extra positions are dropped when the
+        result is copied into ``y``. Under the rows of the windows sits a row of ones, and
+        beside ``W_mat`` a column holding the bias, so the product adds the bias too. A
+        group is small enough for its columns to stay in the processor's cache between the
+        copy and the product; the backward pass copies them again rather than keeping tens
+        of megabytes.
+        """
+        n, c_in = x.shape[:2]
+        c_out, kernel = self.out_channels, self.kernel_size
+        padded, out, run, total, slack, tap_strides = _widened(
+            x.shape[2:], self.padding, kernel, self.dilation)
+        flat = self._work_array("x", (n, c_in, total + slack), x.dtype, fill=0)
+        interior = tuple(slice(p, p + s) for p, s in zip(self.padding, x.shape[2:],
+                                                          strict=True))
+        np.reshape(flat[:, :, :total], (n, c_in, *padded), copy=False)[
+            (slice(None), slice(None), *interior)] = x
+        rows = c_in * math.prod(kernel)
+        bias = self.bias is not None
+        size = self._group_size(n, run)
+        cols = self._work_array("cols", (rows + 1, size * run), x.dtype, fill=1)
+        product = self._work_array("product", (c_out, size * run), x.dtype)
+        w = self.weight.reshape(c_out, rows)
+        if bias:
+            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        kept = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+        y = np.empty((n, c_out, *out), x.dtype)
+        for first in range(0, n, size):
+            m = min(size, n - first)
+            group = cols[:rows + bias, :m * run]
+            _widened_columns(flat[first:first + m], kernel, tap_strides, run,
+                             np.reshape(group[:rows], (c_in, *kernel, m, run), copy=False))
+            result = product[:, :m * run]
+            np.matmul(w, group, out=result)
+            np.copyto(y[first:first + m], np.reshape(
+                result, (c_out, m, out[0], *padded[1:]), copy=False)[kept].swapaxes(0, 1))
+        self.cols, self.x_shape, self._route = None, x.shape, "stride one"
+        self.out_shape = y.shape
+        return y
+
+    def _backward_stride_one(self, dout):
+        r"""The backward pass of :meth:`_forward_stride_one`, group by group.
+
+        The weight gradient is ``cols @ delta^T`` with ``delta`` (the upstream gradient)
+        on the same widened rows, zero at the dropped positions; the row of ones gives the
+        bias gradient in the same product. The input gradient needs no fold: with stride
+        1 it is itself a cross-correlation, of ``delta`` padded by ``d(k - 1) - p`` with
+        the kernel flipped and its two channel axes swapped,
+
+        .. math::
+            \frac{\partial \mathcal{L}}{\partial x_{c, i}} = \sum_{o} \sum_{a}
+            W_{o, c, k-1-a}\; \delta^{pad}_{o,\, i + a d},
+
+        so it is one more product, on columns copied from the padded ``delta`` as the
+        forward pass copies them from the padded input.
+        """
+        n, c_in = self.x_shape[:2]
+        spatial = self.x_shape[2:]
+        c_out, kernel, nd = self.out_channels, self.kernel_size, self._nd
+        dtype = dout.dtype
+        padded, out, run, total, slack, tap_strides = _widened(
+            spatial, self.padding, kernel, self.dilation)
+        pad_d = [d * (k - 1) - p for p, d, k in zip(self.padding, self.dilation, kernel,
+                                                    strict=True)]
+        padded_d, _, run_d, total_d, slack_d, tap_strides_d = _widened(
+            out, pad_d, kernel, self.dilation)
+        rows = c_in * math.prod(kernel)
+        bias = self.bias is not None
+        size = self._group_size(n, run)
+        flat = self._work["x"]  # the padded input the forward pass kept (_work_array)
+        cols = self._work_array("cols", (rows + 1, size * run), dtype, fill=1)
+        wide = self._work_array("wide", (c_out, size, run), dtype, fill=0)
+        flat_d = self._work_array("dout", (size, c_out, total_d + slack_d), dtype, fill=0)
+        cols_d = self._work_array("cols_d", (c_out * math.prod(kernel), size * run_d), dtype)
+        result = self._work_array("dx", (c_in, size * run_d), dtype)
+        flipped = self.weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+        w_flip = flipped.swapaxes(0, 1).reshape(c_in, -1)
+        grad_t = np.zeros((rows + bias, c_out), dtype)
+        step = np.empty_like(grad_t)
+        kept_out = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+        interior_d = (slice(None), slice(None)) + tuple(
+            slice(p, p + o) for p, o in zip(pad_d, out, strict=True))
+        kept_x = (slice(None),) * 3 + tuple(slice(0, s) for s in spatial[1:])
+        dx = np.empty(self.x_shape, dtype)
+        for first in range(0, n, size):
+            m = min(size, n - first)
+            part = dout[first:first + m]
+            group = cols[:rows + bias, :m * run]
+            _widened_columns(flat[first:first + m], kernel, tap_strides, run,
+                             np.reshape(group[:rows], (c_in, *kernel, m, run), copy=False))
+            delta = wide[:, :m]  # (C_out, m, run), zero at the dropped positions
+            np.reshape(delta, (c_out, m, out[0], *padded[1:]), copy=False)[kept_out] = (
+                part.swapaxes(0, 1))
+            delta = np.reshape(delta, (c_out, m * run), copy=False)
+            np.matmul(group, delta.T, out=step)
+            grad_t += step
+            padded_part = flat_d[:m]
+            np.reshape(padded_part[:, :, :total_d], (m, c_out, *padded_d), copy=False)[
+                interior_d] = part
+            group_d = cols_d[:, :m * run_d]
+            _widened_columns(padded_part, kernel, tap_strides_d, run_d, np.reshape(
+                group_d, (c_out, *kernel, m, run_d), copy=False))
+            dx_wide = result[:, :m * run_d]
+            np.matmul(w_flip, group_d, out=dx_wide)
+            np.copyto(dx[first:first + m], np.reshape(
+                dx_wide, (c_in, m, spatial[0], *padded_d[1:]), copy=False)[kept_x]
+                .swapaxes(0, 1))
+        self.grads["weight"] += grad_t[:rows].T.reshape(self.weight.shape)
+        if bias:
+            self.grads["bias"] += grad_t[rows]
+        return dx
+
     def _group_size(self, n, positions):
         """Samples per group: enough for ``_GROUP_COLUMNS`` columns, at most the batch."""
         return max(1, min(n, -(-_GROUP_COLUMNS // positions)))
@@ -143,33 +318,59 @@ class _ConvNd(Module):
 
         The readable route multiplies ``W_mat`` with each sample's (C k, positions) columns;
         this one copies the windows of ``m`` samples into one (C k, m positions) matrix, so
-        one product serves the group. The sums are the same; a product with more columns
-        runs nearer OpenBLAS's full rate (a 7x7 map has only 49 positions per sample).
+        one product serves the group (a 7x7 map has only 49 positions per sample, too few
+        for OpenBLAS to run near its full rate; a 28x28 map makes a group of one). Below the
+        rows of the windows sits a row of ones and beside ``W_mat`` a column holding the
+        bias, so the same product adds the bias. The columns, and the padded input they are
+        copied from, live in arrays reused from call to call (:meth:`_work_array`).
         """
         nd = self._nd
-        n = x.shape[0]
-        padded = pad_spatial(x, self.padding) if any(self.padding) else x
+        n, c_in = x.shape[:2]
+        c_out = self.out_channels
+        if any(self.padding):
+            spatial = x.shape[2:]
+            padded = self._work_array(
+                "padded", (n, c_in, *(s + 2 * p for s, p in zip(spatial, self.padding,
+                                                                 strict=True))),
+                x.dtype, fill=0)
+            padded[(slice(None), slice(None)) + tuple(
+                slice(p, p + s) for p, s in zip(self.padding, spatial, strict=True))] = x
+        else:
+            padded = x
         windows = sliding_windows(padded, self.kernel_size, self.stride, self.dilation)
         out = windows.shape[2:2 + nd]
         positions = math.prod(out)
         size = self._group_size(n, positions)
+        rows = c_in * math.prod(self.kernel_size)
+        bias = self.bias is not None
+        store = self._work_array("cols", (-(-n // size), rows + 1, size * positions),
+                                 x.dtype, fill=1)
+        w = self.weight.reshape(c_out, rows)
+        if bias:
+            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        product = (self._work_array("product", (c_out, size * positions), x.dtype)
+                   if size > 1 else None)
         # Window axes (N, C, *out, *k) to (C, *k, N, *out): rows (c, tap), columns
-        # (sample, position), copied one group at a time.
+        # (sample, position).
         order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
-        w = self.weight.reshape(self.out_channels, -1)
-        y = np.empty((n, self.out_channels, positions), x.dtype)
+        y = np.empty((n, c_out, positions), x.dtype)
         groups = []
-        for first in range(0, n, size):
-            part = windows[first:first + size]
-            m = part.shape[0]
-            cols = part.transpose(order).reshape(-1, m * positions)
-            y[first:first + m] = (w @ cols).reshape(
-                self.out_channels, m, positions).swapaxes(0, 1)
+        for group, first in enumerate(range(0, n, size)):
+            m = min(size, n - first)
+            cols = store[group, :rows + bias, :m * positions]
+            np.copyto(np.reshape(cols[:rows], (c_in, *self.kernel_size, m, *out),
+                                 copy=False),
+                      windows[first:first + m].transpose(order))
+            if m == 1:
+                np.matmul(w, cols, out=y[first])
+            else:
+                part = product[:, :m * positions]
+                np.matmul(w, cols, out=part)
+                np.copyto(y[first:first + m],
+                          part.reshape(c_out, m, positions).swapaxes(0, 1))
             groups.append(cols)
-        if self.bias is not None:
-            y += self.bias[:, None]
-        self.cols, self.x_shape = groups, x.shape
-        self.out_shape = (n, self.out_channels, *out)
+        self.cols, self.x_shape, self._route = groups, x.shape, "grouped"
+        self.out_shape = (n, c_out, *out)
         return y.reshape(self.out_shape)
 
     def _backward_grouped(self, dout):
@@ -177,82 +378,42 @@ class _ConvNd(Module):
 
         Per group, with the upstream gradient arranged like the group's columns,
         ``(C_out, m positions)``: the weight gradient is accumulated as its transpose,
-        ``cols @ delta^T`` (the product OpenBLAS runs faster in this shape), and the
-        input gradient is ``W_mat^T delta`` folded back (for stride 1 along widened rows,
-        see :meth:`_fold_stride_one`).
+        ``cols @ delta^T`` (the product OpenBLAS runs faster in this shape; the row of ones
+        gives the bias gradient in the same product), and the input gradient is
+        ``W_mat^T delta`` folded back with :func:`scratchdl.functional.fold`.
         """
         c_in, c_out = self.in_channels, self.out_channels
         out = self.out_shape[2:]
         positions = math.prod(out)
-        w = self.weight.reshape(c_out, -1)
-        stride_one = all(s == 1 for s in self.stride)
-        w_grad_t = np.zeros((w.shape[1], c_out), dout.dtype)
+        rows = c_in * math.prod(self.kernel_size)
+        w = self.weight.reshape(c_out, rows)
+        size = self.cols[0].shape[1] // positions  # the first group is the largest
+        grad_t = np.zeros((self.cols[0].shape[0], c_out), dout.dtype)
+        step = np.empty_like(grad_t)
+        delta_store = (self._work_array("delta", (c_out, size * positions), dout.dtype)
+                       if size > 1 else None)
         dx = np.empty(self.x_shape, dout.dtype)
-        if stride_one:  # sized for the first group, the largest
-            buffers = self._stride_one_buffers(self.cols[0].shape[1] // positions, dout.dtype)
         first = 0
         for cols in self.cols:
             m = cols.shape[1] // positions  # samples in this group, as forward made it
             part = dout[first:first + m].swapaxes(0, 1)  # (C_out, m, *out), a view
-            delta = part.reshape(c_out, m * positions)  # a copy when m > 1
-            w_grad_t += cols @ delta.T
-            if stride_one:
-                dx[first:first + m] = self._fold_stride_one(w, part, buffers)
+            if m == 1:
+                delta = dout[first].reshape(c_out, positions)
             else:
-                by_tap = (w.T @ delta).reshape(c_in, -1, m, *out)
-                dx[first:first + m] = fold(
-                    lambda tap, by_tap=by_tap: by_tap[:, tap].swapaxes(0, 1),
-                    (m, *self.x_shape[1:]), self.kernel_size, self.stride, self.padding,
-                    self.dilation, dout.dtype)
+                delta = delta_store[:, :m * positions]
+                np.copyto(np.reshape(delta, part.shape, copy=False), part)
+            np.matmul(cols, delta.T, out=step)
+            grad_t += step
+            by_tap = (w.T @ delta).reshape(c_in, -1, m, *out)
+            dx[first:first + m] = fold(
+                lambda tap, by_tap=by_tap: by_tap[:, tap].swapaxes(0, 1),
+                (m, *self.x_shape[1:]), self.kernel_size, self.stride, self.padding,
+                self.dilation, dout.dtype)
             first += m
-        self.grads["weight"] += w_grad_t.T.reshape(self.weight.shape)
+        self.grads["weight"] += grad_t[:rows].T.reshape(self.weight.shape)
         if self.bias is not None:
-            self.grads["bias"] += dout.sum(axis=(0, *range(2, dout.ndim)))
+            self.grads["bias"] += grad_t[rows]
         return dx
-
-    def _stride_one_buffers(self, size, dtype):
-        """Work buffers of :meth:`_fold_stride_one` for groups of ``size`` samples."""
-        out = self.out_shape[2:]
-        padded = [s + 2 * p for s, p in zip(self.x_shape[2:], self.padding, strict=True)]
-        slack = self.dilation[-1] * (self.kernel_size[-1] - 1)
-        wide = np.zeros((self.out_channels, size, *out[:-1], padded[-1]), dtype)
-        flat = np.empty((self.in_channels, size, math.prod(padded) + slack), dtype)
-        return wide, flat
-
-    def _fold_stride_one(self, w, part, buffers):
-        """``col2im(W^T delta)`` of one group for stride 1, with long contiguous adds.
-
-        col2im adds one slice per kernel tap, and NumPy's inner loop then runs over rows
-        of only ``W_out`` values. With stride 1, widening every output row to the padded
-        input's width (with zero gradient in the extra columns) makes the positions a
-        window reads, flattened, one contiguous run shifted by the tap's offset: each tap
-        becomes a single add along ``H_out`` times the padded width.
-
-        ``part`` is the group's upstream gradient (C_out, m, *out); returns (m, C_in,
-        *spatial).
-        """
-        wide, flat = buffers
-        m = part.shape[1]
-        spatial = self.x_shape[2:]
-        out = self.out_shape[2:]
-        padded = [s + 2 * p for s, p in zip(spatial, self.padding, strict=True)]
-        run = math.prod(out[:-1]) * padded[-1]  # output positions on widened rows
-        total = math.prod(padded)
-        # Offset of each kernel tap in the flattened padded input (row-major strides).
-        strides = [math.prod(padded[axis + 1:]) for axis in range(self._nd)]
-        starts = [sum(o * d * st for o, d, st in zip(offset, self.dilation, strides,
-                                                    strict=True))
-                  for offset in itertools.product(*(range(k) for k in self.kernel_size))]
-        wide[:, :m, ..., :out[-1]] = part
-        by_tap = (w.T @ wide[:, :m].reshape(self.out_channels, m * run)).reshape(
-            self.in_channels, len(starts), m, run)
-        acc = flat[:, :m]
-        acc[...] = 0
-        for tap, start in enumerate(starts):
-            acc[:, :, start:start + run] += by_tap[:, tap]
-        crop = (slice(None), slice(None)) + tuple(
-            slice(p, p + size) for p, size in zip(self.padding, spatial, strict=True))
-        return acc[:, :, :total].reshape(self.in_channels, m, *padded)[crop].swapaxes(0, 1)
 
     def extra_repr(self):
         one = self._nd == 1

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from scratchdl._validation import check_allocation
-from scratchdl.functional import conv_output_size, fold, im2col
+from scratchdl.functional import conv_output_size, fold, sliding_windows
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input, describe
 from scratchdl.nn.linear import register_default_parameters
 from scratchdl.nn.module import Module
@@ -188,9 +188,11 @@ class ConvTranspose2d(Module):
                   for a, b in itertools.product(*(range(k) for k in self.kernel_size))]
         run = h * grid_w
         chunk = max(1, min(n, _CHUNK_BYTES // (c_out * taps * run * x.itemsize)))
-        wide = np.zeros((chunk, c_in, h, grid_w), x.dtype)
-        cols = np.empty((chunk, c_out * taps, run), x.dtype)
-        phases = np.empty((s_h, s_w, chunk, c_out, size + shift_w), x.dtype)
+        # Work arrays kept between calls (Module._work_array); the zero columns that
+        # widen the input's rows are never written.
+        wide = self._work_array("wide", (chunk, c_in, h, grid_w), x.dtype, fill=0)
+        cols = self._work_array("cols", (chunk, c_out * taps, run), x.dtype)
+        phases = self._work_array("phases", (s_h, s_w, chunk, c_out, size + shift_w), x.dtype)
         w_t = self.weight.reshape(c_in, -1).T  # a view, as the fold route multiplies
         y = np.empty((n, c_out, *out), x.dtype)
         # Where each phase lands in the cropped output: first grid index, first output
@@ -252,10 +254,23 @@ class ConvTranspose2d(Module):
         # D^col_n X_n^T, the better shaped product for OpenBLAS here.
         chunk = max(1, min(n, _CHUNK_BYTES // (w_mat.shape[1] * math.prod(windows)
                                                * dout.itemsize)))
+        # im2col of each chunk, into work arrays kept between calls (Module._work_array):
+        # dout is padded once (the borders of the kept array stay zero), and each chunk's
+        # windows are copied into the same columns array.
+        padded = self._work_array(
+            "padded", (n, self.out_channels, *(size + 2 * p for size, p in zip(
+                self.out_shape[2:], self.padding, strict=True))), dout.dtype, fill=0)
+        padded[(slice(None), slice(None)) + tuple(slice(p, p + size) for p, size in zip(
+            self.padding, self.out_shape[2:], strict=True))] = dout
+        every_window = sliding_windows(padded, self.kernel_size, self.stride, self.dilation)
+        store = self._work_array("cols_d", (chunk, w_mat.shape[1], math.prod(windows)),
+                                 dout.dtype)
         for first in range(0, n, chunk):
             m = min(chunk, n - first)
-            cols = im2col(dout[first:first + m], self.kernel_size, self.stride, self.padding,
-                          self.dilation)
+            cols = store[:m]
+            np.copyto(np.reshape(cols, (m, self.out_channels, *self.kernel_size, *windows),
+                                 copy=False),
+                      every_window[first:first + m].transpose(0, 1, 4, 5, 2, 3))
             if windows != (h, w):
                 # output_padding >= stride (allowed when smaller than the dilation) leaves a
                 # last row or column of windows that no input position wrote to: drop it.
