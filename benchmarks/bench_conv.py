@@ -102,7 +102,7 @@ def profile_conv(rng, c_in, c_out, size):
     work, kernel, dilation = layer._work, layer.kernel_size, layer.dilation
     padded, out, run, total, _, taps = _widened(x.shape[2:], layer.padding, kernel,
                                                 dilation)
-    pad_d = [d * (k - 1) - p for p, d, k in zip(layer.padding, dilation, kernel)]
+    pad_d = [d * (k - 1) - p for p, d, k in zip(layer.padding, dilation, kernel, strict=True)]
     padded_d, _, run_d, total_d, _, taps_d = _widened(out, pad_d, kernel, dilation)
     rows = c_in * 9
     size_ = layer._group_size(N, run)

@@ -9,7 +9,6 @@ cross-correlation (the kernel is not flipped).
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -19,7 +18,6 @@ from scratchdl.functional import (
     conv_output_size,
     fold,
     im2col,
-    pad_spatial,
     sliding_windows,
 )
 from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatial_input
