@@ -221,12 +221,13 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv1d(2, 3, 4, stride=3, padding=2, bias=False, rng=0), (4, 2, 13)),
 ])
 @pytest.mark.parametrize("group_columns", [None, 1, 30, 10**6])
-def test_grouped_route_equals_readable_route(make, shape, group_columns, monkeypatch):
-    # The package's route (samples side by side in groups, the stride-1 fold along
-    # widened rows) and the readable route the chapter shows: the same output, input
-    # gradient and parameter gradients, with the default group size (None), one sample
-    # per group (1), groups that leave a smaller last group (30 columns), and the whole
-    # batch in one group (10**6).
+def test_fast_routes_equal_readable_route(make, shape, group_columns, monkeypatch):
+    # The package's routes (for stride 1 with padding up to the kernel's span minus one:
+    # columns along widened rows and the input gradient as a correlation with the flipped
+    # kernel; otherwise samples side by side in groups and a fold) and the readable route
+    # the chapter shows: the same output, input gradient and parameter gradients, with the
+    # default group size (None), one sample per group (1), groups that leave a smaller
+    # last group (30 columns), and the whole batch in one group (10**6).
     if group_columns is not None:
         monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", group_columns)
     layer = make()
@@ -243,6 +244,42 @@ def test_grouped_route_equals_readable_route(make, shape, group_columns, monkeyp
     np.testing.assert_allclose(dx, layer.backward(dout), rtol=0, atol=1e-13)
     for name, grad in layer.grads.items():
         np.testing.assert_allclose(grads[name], grad, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize(("make", "shape"), [
+    (lambda: Conv2d(3, 4, 3, padding=1, rng=0), (4, 3, 6, 5)),  # the stride-1 route
+    (lambda: Conv1d(2, 3, 5, padding=2, rng=0), (4, 2, 9)),
+    (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (4, 3, 7, 6)),  # grouped route
+    (lambda: ConvTranspose2d(3, 2, 4, stride=2, padding=1, rng=0), (4, 3, 5, 4)),
+])
+def test_work_arrays_stay_inside_the_layer(make, shape):
+    # The fast routes keep their intermediate arrays from call to call (Module._work_array).
+    # What a layer returns must still be the caller's own: later calls, with another batch
+    # size and then the first one again, leave earlier outputs and input gradients
+    # unchanged, and every call gives the readable route's numbers. The work arrays are
+    # not parameters: they stay out of the state dict.
+    layer = make()
+    kept = []
+    for n, seed in ((shape[0], 0), (shape[0] + 3, 2), (1, 4), (shape[0], 6)):
+        x = data((n, *shape[1:]), seed)
+        layer.zero_grad()
+        y = layer(x)
+        dout = data(y.shape, seed + 1)
+        dx = layer.backward(dout)
+        grads = {name: g.copy() for name, g in layer.grads.items()}
+        kept.append((y, dx, y.copy(), dx.copy()))
+        layer._fast = False
+        layer.zero_grad()
+        np.testing.assert_allclose(y, layer(x), rtol=0, atol=1e-13)
+        np.testing.assert_allclose(dx, layer.backward(dout), rtol=0, atol=1e-13)
+        for name, grad in layer.grads.items():
+            np.testing.assert_allclose(grads[name], grad, rtol=0, atol=1e-13)
+        layer._fast = True
+    for y, dx, y_copy, dx_copy in kept:
+        np.testing.assert_array_equal(y, y_copy)
+        np.testing.assert_array_equal(dx, dx_copy)
+    assert layer._work  # the fast route did keep work arrays
+    assert set(layer.state_dict()) == {"weight", "bias"}
 
 
 @pytest.mark.parametrize("make", [
