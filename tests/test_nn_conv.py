@@ -292,16 +292,25 @@ def test_work_arrays_stay_inside_the_layer(make, shape):
     lambda: ConvTranspose2d(2, 3, 2, stride=3, dilation=(1, 2), rng=0),  # phases no tap writes
 ])
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
-def test_conv_transpose_phase_scatter_equals_fold(make, chunk_bytes, monkeypatch):
-    # The package's forward (one output phase at a time, in chunks of samples) and the
-    # plain fold of W^T x: the same numbers.
+def test_conv_transpose_phase_routes_equal_readable_route(make, chunk_bytes, monkeypatch):
+    # The package's passes (one output phase at a time, in chunks of samples: the forward
+    # scatter and the backward's columns copied from the phase grids) and the readable
+    # ones (the plain fold of W^T x; im2col of dout): the same output, input gradient and
+    # parameter gradients.
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_transpose_module, "_CHUNK_BYTES", chunk_bytes)
     layer = make()
     x = data((3, layer.in_channels, 5, 4))
     fast = layer(x)
+    dout = data(fast.shape, 1)
+    dx = layer.backward(dout)
+    grads = {name: g.copy() for name, g in layer.grads.items()}
     layer._fast = False
+    layer.zero_grad()
     np.testing.assert_allclose(fast, layer(x), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(dx, layer.backward(dout), rtol=0, atol=1e-13)
+    for name, grad in layer.grads.items():
+        np.testing.assert_allclose(grads[name], grad, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("make", [
