@@ -178,7 +178,7 @@ class ConvTranspose2d(Module):
         """
         n, c_in, h, w = x.shape
         c_out, taps = self.out_channels, math.prod(self.kernel_size)
-        (s_h, s_w), p_h, p_w = self.stride, *self.padding
+        s_h, s_w = self.stride
         grid_h, grid_w, shift_w, routes, placements = self._phase_layout(h, out)
         size = grid_h * grid_w
         run = h * grid_w
