@@ -45,7 +45,7 @@ from timing import (
 )
 
 from scratchdl import nn
-from scratchdl.nn.conv import _widened, _widened_columns
+from scratchdl.nn.conv import _Stacked
 
 TARGET = 1.5
 N = 64
@@ -100,72 +100,67 @@ def profile_conv(rng, c_in, c_out, size):
     layer.forward(x)
     layer.backward(dout)
     work, kernel, dilation = layer._work, layer.kernel_size, layer.dilation
-    padded, out, run, total, _, taps = _widened(x.shape[2:], layer.padding, kernel,
-                                                dilation)
+    spatial = x.shape[2:]
     pad_d = [d * (k - 1) - p for p, d, k in zip(layer.padding, dilation, kernel, strict=True)]
-    padded_d, _, run_d, total_d, _, taps_d = _widened(out, pad_d, kernel, dilation)
+    layout = _Stacked(N, spatial, layer.padding, kernel, dilation)
+    layout_d = _Stacked(N, dout.shape[2:], pad_d, kernel, dilation)
+    run, run_d = layout.step * layout.row, layout_d.step * layout_d.row
     rows = c_in * 9
     size_ = layer._group_size(N, run)
     groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
     w = np.concatenate([layer.weight.reshape(c_out, rows), layer.bias[:, None]], axis=1)
     w_flip = layer.weight[:, :, ::-1, ::-1].swapaxes(0, 1).reshape(c_in, -1)
-    cols, product, wide = work["cols"], work["product"], work["wide"]
+    flat, cols, product = work["x"], work["cols"], work["product"]
     flat_d, cols_d, result = work["dout"], work["cols_d"], work["dx"]
+    x_at = flat[:, layout.start:layout.start + N * run_d]  # "same" padding
     y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)
-    step = np.empty((rows + 1, c_out), x.dtype)
-    inner = (slice(None), slice(None), slice(1, 1 + size), slice(1, 1 + size))
+    step = np.empty((cols_d.shape[0], c_in), x.dtype)
 
     def columns(first, m):
-        _widened_columns(work["x"][first:first + m], kernel, taps, run,
-                         cols[:rows, :m * run].reshape(c_in, 3, 3, m, run))
+        layout.columns(flat, first, m, kernel, cols[:rows, :m * run].reshape(c_in, 3, 3, -1))
 
     def forward_product(first, m):
         np.matmul(w, cols[:, :m * run], out=product[:, :m * run])
 
     def output_copy(first, m):
-        y[first:first + m] = product[:, :m * run].reshape(
-            c_out, m, size, padded[1])[..., :size].swapaxes(0, 1)
-
-    def delta_copy(first, m):
-        wide[:, :m].reshape(c_out, m, size, padded[1])[..., :size] = dout[
-            first:first + m].swapaxes(0, 1)
-
-    def weight_product(first, m):
-        np.matmul(cols[:, :m * run], wide[:, :m].reshape(c_out, -1).T, out=step)
+        y[first:first + m] = layout.outputs(product[:, :m * run], m, layout.out).swapaxes(0, 1)
 
     def delta_columns(first, m):
-        flat_d[:m, :, :total_d].reshape(m, c_out, *padded_d)[inner] = dout[first:first + m]
-        _widened_columns(flat_d[:m], kernel, taps_d, run_d,
-                         cols_d[:, :m * run_d].reshape(c_out, 3, 3, m, run_d))
+        layout_d.columns(flat_d, first, m, kernel,
+                         cols_d[:, :m * run_d].reshape(c_out, 3, 3, -1))
+
+    def weight_product(first, m):
+        np.matmul(cols_d[:, :m * run_d], x_at[:, first * run_d:(first + m) * run_d].T,
+                  out=step)
 
     def input_product(first, m):
         np.matmul(w_flip, cols_d[:, :m * run_d], out=result[:, :m * run_d])
 
     def input_copy(first, m):
-        dx[first:first + m] = result[:, :m * run_d].reshape(
-            c_in, m, size, padded_d[1])[..., :size].swapaxes(0, 1)
+        dx[first:first + m] = layout_d.outputs(result[:, :m * run_d], m, spatial).swapaxes(0, 1)
 
     stages = {
-        "pad and flatten x": lambda: work["x"][:, :, :total].reshape(
-            N, c_in, *padded)[inner].__setitem__(Ellipsis, x),
-        "columns on widened rows (twice)": columns,
+        "pad and stack x": lambda: layout.samples(flat, N, spatial).__setitem__(
+            Ellipsis, x.swapaxes(0, 1)),
+        "columns of x": columns,
         "forward product W @ cols": forward_product,
-        "output copy (drop widened positions)": output_copy,
-        "upstream gradient on widened rows": delta_copy,
-        "weight grad cols @ delta^T": weight_product,
-        "padded upstream gradient + its columns": delta_columns,
-        "input grad W_flip @ delta columns": input_product,
+        "output copy": output_copy,
+        "pad and stack dout": lambda: layout_d.samples(flat_d, N, spatial).__setitem__(
+            Ellipsis, dout.swapaxes(0, 1)),
+        "columns of dout, D": delta_columns,
+        "weight grad D @ X^T": weight_product,
+        "input grad W_flip @ D": input_product,
         "input gradient copy": input_copy,
+        "bias grad (sum of dout)": lambda: dout.sum(axis=(0, 2, 3)),
     }
     total_time = median_time(
         lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
-          f"backward ({len(groups)} groups of {size_} samples): {total_time * 1e3:.2f} ms")
+          f"backward ({len(groups)} groups of up to {size_} samples): "
+          f"{total_time * 1e3:.2f} ms")
     for name, stage in stages.items():
         if stage.__code__.co_argcount:  # a per-group stage: run it over every group
             seconds = median_time(lambda stage=stage: [stage(*g) for g in groups])
-            if name.endswith("(twice)"):
-                seconds *= 2
         else:
             seconds = median_time(stage)
         print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total_time:5.0%}")

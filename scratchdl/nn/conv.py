@@ -32,41 +32,69 @@ from scratchdl.nn.module import Module
 _GROUP_COLUMNS = 4096
 
 
-def _widened(sizes, padding, kernel_size, dilation):
-    """The layout of the stride-1 route: each channel padded, then flattened.
+class _Stacked:
+    """The layout of the stride-1 route: the samples of a batch stacked into one tall map.
 
-    A window at output position (i, j) of a 2-D input padded to (H_p, W_p) reads, from
-    kernel tap (a, b), flattened position ``i W_p + j + start`` with ``start = a d_h W_p
-    + b d_w``. Counting output positions on rows widened to W_p (``u = i W_p + j``, the
-    positions with ``j >= W_out`` computed and then dropped), every tap reads one
-    contiguous run of ``u``: ``flat[start : start + run]``. The same holds for one axis
-    (nothing to widen) and for more.
+    Each channel is padded and the samples are laid one above the other along the first
+    spatial axis, sharing their zero rows: sample ``n``'s rows start at row ``n S + p``
+    with ``S = H + p`` (its height plus one padding), so the ``p`` zero rows between two
+    samples are the bottom padding of one and the top padding of the next. Flattened,
+    a window at output position (i, j) of the tall map reads, from kernel tap (a, b),
+    position ``i W_p + j + start`` with ``start = a d_h W_p + b d_w`` (``W_p`` the padded
+    width). Counting output positions on the tall map's full rows (``u = i W_p + j``),
+    every tap therefore reads one contiguous run of ``u``: ``flat[start : start + run]``.
+    The positions that are not outputs of a sample (``j >= W_out``, or rows where a
+    window straddles two samples) are computed and then dropped. The same holds for one
+    spatial axis (nothing to widen) and for more (a "row" is then everything after the
+    first axis).
 
-    Returns ``(padded, out, run, total, slack, tap_strides)``: padded and output sizes,
-    positions on widened rows, flattened length, the zeros the last tap reads past the
-    end, and the step in ``flat`` of each kernel axis.
+    Attributes: ``padded`` and ``out`` (one sample's padded and output sizes), ``step``
+    (rows per sample, ``S``), ``row`` (a row's length), ``length`` (one channel's
+    flattened length, with the zeros the last taps read past the end), ``taps`` (the step
+    in the flattened map of each kernel axis).
     """
-    padded = [size + 2 * p for size, p in zip(sizes, padding, strict=True)]
-    out = [size - d * (k - 1) for size, k, d in zip(padded, kernel_size, dilation,
-                                                    strict=True)]
-    strides = [math.prod(padded[axis + 1:]) for axis in range(len(padded))]
-    tap_strides = [d * s for d, s in zip(dilation, strides, strict=True)]
-    slack = sum((k - 1) * t for k, t in zip(kernel_size[1:], tap_strides[1:], strict=True))
-    return padded, out, out[0] * strides[0], math.prod(padded), slack, tap_strides
 
+    def __init__(self, n, sizes, padding, kernel_size, dilation):
+        self.padded = [size + 2 * p for size, p in zip(sizes, padding, strict=True)]
+        self.out = [size - d * (k - 1) for size, k, d in zip(self.padded, kernel_size,
+                                                             dilation, strict=True)]
+        self.step = sizes[0] + padding[0]
+        self.row = math.prod(self.padded[1:])
+        strides = [math.prod(self.padded[axis + 1:]) for axis in range(len(sizes))]
+        self.taps = [d * s for d, s in zip(dilation, strides, strict=True)]
+        slack = sum((k - 1) * t for k, t in zip(kernel_size[1:], self.taps[1:], strict=True))
+        reach = dilation[0] * (kernel_size[0] - 1)  # rows the last sample's windows read
+        self.length = (n * self.step + reach) * self.row + slack
+        self.padding = padding
+        # Where the first sample's first value sits in the flattened map.
+        self.start = sum(p * s for p, s in zip(padding, [self.row, *strides[1:]],
+                                               strict=True))
 
-def _widened_columns(flat, kernel_size, tap_strides, run, dest):
-    """Copy every tap's run of ``flat`` (m, C, total + slack) into ``dest`` (C, *k, m, run).
+    def samples(self, flat, n, sizes):
+        """View of ``flat`` (C, length) as (C, n, *sizes): where each sample's values
+        go."""
+        first_row = self.padding[0] * self.row
+        blocks = np.reshape(flat[:, first_row:first_row + n * self.step * self.row],
+                            (flat.shape[0], n, self.step, *self.padded[1:]), copy=False)
+        return blocks[(slice(None), slice(None), slice(0, sizes[0])) + tuple(
+            slice(p, p + size) for p, size in zip(self.padding[1:], sizes[1:], strict=True))]
 
-    The source is a strided view (no copy) whose last axis is contiguous, so the copy moves
-    runs of ``run`` values rather than one output row at a time.
-    """
-    item = flat.itemsize
-    view = np.lib.stride_tricks.as_strided(
-        flat, (flat.shape[1], *kernel_size, flat.shape[0], run),
-        (flat.strides[1], *(t * item for t in tap_strides), flat.strides[0], item),
-        writeable=False)
-    np.copyto(dest, view)
+    def outputs(self, result, m, out):
+        """View of ``result`` (C, m S row), a group's results on the tall map's
+        positions, as (C, m, *out): the positions that are outputs of a sample."""
+        blocks = np.reshape(result, (result.shape[0], m, self.step, *self.padded[1:]),
+                            copy=False)
+        return blocks[(slice(None), slice(None)) + tuple(slice(0, o) for o in out)]
+
+    def columns(self, flat, first, m, kernel_size, dest):
+        """Copy the columns of samples ``first`` to ``first + m`` into ``dest`` (C, *k,
+        m S row): one contiguous run of the flattened map per channel and kernel tap."""
+        item = flat.itemsize
+        view = np.lib.stride_tricks.as_strided(
+            flat[:, first * self.step * self.row:],
+            (flat.shape[0], *kernel_size, m * self.step * self.row),
+            (flat.strides[0], *(t * item for t in self.taps), item), writeable=False)
+        np.copyto(dest, view)
 
 
 class _ConvNd(Module):
@@ -191,120 +219,109 @@ class _ConvNd(Module):
         return self._backward_grouped(dout)
 
     def _forward_stride_one(self, x):
-        """The forward pass for stride 1, a few samples at a time, on widened rows.
+        """The forward pass for stride 1: the batch as one tall map (:class:`_Stacked`),
+        its columns copied a group of samples at a time.
 
-        The input is padded and flattened per channel into an array kept for the backward
-        pass; the columns of a group of ``m`` samples are then copied from it in long
-        contiguous runs (see :func:`_widened`), one product ``W_mat @ cols`` gives the
-        group's outputs on widened rows, and the extra positions are dropped when the
-        result is copied into ``y``. Under the rows of the windows sits a row of ones, and
-        beside ``W_mat`` a column holding the bias, so the product adds the bias too. A
-        group is small enough for its columns to stay in the processor's cache between the
-        copy and the product; the backward pass copies them again rather than keeping tens
-        of megabytes.
+        The input is padded and stacked into an array kept for the backward pass; the
+        columns of ``m`` samples are copied from it in long contiguous runs, one product
+        ``W_mat @ cols`` gives their outputs at every position of their rows, and the
+        positions that are outputs are copied into ``y``. Under the rows of the windows
+        sits a row of ones, and beside ``W_mat`` a column holding the bias, so the product
+        adds the bias too. A group is small enough for its columns to stay in the
+        processor's cache between the copy and the product.
         """
         n, c_in = x.shape[:2]
         c_out, kernel = self.out_channels, self.kernel_size
-        padded, out, run, total, slack, tap_strides = _widened(
-            x.shape[2:], self.padding, kernel, self.dilation)
-        flat = self._work_array("x", (n, c_in, total + slack), x.dtype, fill=0)
-        interior = tuple(slice(p, p + s) for p, s in zip(self.padding, x.shape[2:],
-                                                          strict=True))
-        np.reshape(flat[:, :, :total], (n, c_in, *padded), copy=False)[
-            (slice(None), slice(None), *interior)] = x
+        layout = _Stacked(n, x.shape[2:], self.padding, kernel, self.dilation)
+        flat = self._work_array("x", (c_in, layout.length), x.dtype, fill=0)
+        layout.samples(flat, n, x.shape[2:])[...] = x.swapaxes(0, 1)  # the rest stays 0
         rows = c_in * math.prod(kernel)
         bias = self.bias is not None
+        run = layout.step * layout.row  # positions per sample
         size = self._group_size(n, run)
         cols = self._work_array("cols", (rows + 1, size * run), x.dtype, fill=1)
         product = self._work_array("product", (c_out, size * run), x.dtype)
         w = self.weight.reshape(c_out, rows)
         if bias:
             w = np.concatenate([w, self.bias[:, None]], axis=1)
-        kept = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
-        y = np.empty((n, c_out, *out), x.dtype)
+        y = np.empty((n, c_out, *layout.out), x.dtype)
         for first in range(0, n, size):
             m = min(size, n - first)
             group = cols[:rows + bias, :m * run]
-            _widened_columns(flat[first:first + m], kernel, tap_strides, run,
-                             np.reshape(group[:rows], (c_in, *kernel, m, run), copy=False))
+            layout.columns(flat, first, m, kernel, np.reshape(
+                group[:rows], (c_in, *kernel, m * run), copy=False))
             result = product[:, :m * run]
             np.matmul(w, group, out=result)
-            np.copyto(y[first:first + m], np.reshape(
-                result, (c_out, m, out[0], *padded[1:]), copy=False)[kept].swapaxes(0, 1))
+            np.copyto(y[first:first + m],
+                      layout.outputs(result, m, layout.out).swapaxes(0, 1))
         self.cols, self.x_shape, self._route = None, x.shape, "stride one"
         self.out_shape = y.shape
         return y
 
     def _backward_stride_one(self, dout):
-        r"""The backward pass of :meth:`_forward_stride_one`, group by group.
+        r"""The backward pass of :meth:`_forward_stride_one`, with no fold and no second
+        im2col of the input.
 
-        The weight gradient is ``cols @ delta^T`` with ``delta`` (the upstream gradient)
-        on the same widened rows, zero at the dropped positions; the row of ones gives the
-        bias gradient in the same product. The input gradient needs no fold: with stride
-        1 it is itself a cross-correlation, of ``delta`` padded by ``d(k - 1) - p`` with
-        the kernel flipped and its two channel axes swapped,
+        With stride 1 the input gradient is itself a cross-correlation, of
+        :math:`\delta` padded by :math:`d(k - 1) - p` with the kernel flipped and its two
+        channel axes swapped, {eq}`conv-input-grad`:
 
         .. math::
-            \frac{\partial \mathcal{L}}{\partial x_{c, i}} = \sum_{o} \sum_{a}
-            W_{o, c, k-1-a}\; \delta^{pad}_{o,\, i + a d},
+            \frac{\partial \mathcal{L}}{\partial x_{c, i}} = \sum_{o} \sum_{a'}
+            W_{o, c, k-1-a'}\; \delta^{pad}_{o,\, i + a' d}.
 
-        so it is one more product, on columns copied from the padded ``delta`` as the
-        forward pass copies them from the padded input.
+        So ``dout`` is padded and stacked like the input (:class:`_Stacked`), its
+        columns ``D`` are copied group by group, and ``W_flip @ D`` is the input gradient.
+        The same columns give the weight gradient: row ``(o, a')`` of ``D`` at input
+        position ``i`` is :math:`\delta^{pad}_{o, i + a' d}`, so
+        :math:`\sum_i x_{c, i} D_{(o, a'), i}` is :eq:`conv-weight-grad` at tap
+        :math:`a = k - 1 - a'`: one product ``D @ X^T`` with the input at the same
+        positions, which for "same" padding (:math:`d(k-1) = 2p`) is a view of the padded
+        input the forward pass kept.
         """
         n, c_in = self.x_shape[:2]
         spatial = self.x_shape[2:]
         c_out, kernel, nd = self.out_channels, self.kernel_size, self._nd
         dtype = dout.dtype
-        padded, out, run, total, slack, tap_strides = _widened(
-            spatial, self.padding, kernel, self.dilation)
         pad_d = [d * (k - 1) - p for p, d, k in zip(self.padding, self.dilation, kernel,
                                                     strict=True)]
-        padded_d, _, run_d, total_d, slack_d, tap_strides_d = _widened(
-            out, pad_d, kernel, self.dilation)
-        rows = c_in * math.prod(kernel)
-        bias = self.bias is not None
-        size = self._group_size(n, run)
-        flat = self._work["x"]  # the padded input the forward pass kept (_work_array)
-        cols = self._work_array("cols", (rows + 1, size * run), dtype, fill=1)
-        wide = self._work_array("wide", (c_out, size, run), dtype, fill=0)
-        flat_d = self._work_array("dout", (size, c_out, total_d + slack_d), dtype, fill=0)
-        cols_d = self._work_array("cols_d", (c_out * math.prod(kernel), size * run_d), dtype)
-        result = self._work_array("dx", (c_in, size * run_d), dtype)
+        layout = _Stacked(n, spatial, self.padding, kernel, self.dilation)
+        layout_d = _Stacked(n, dout.shape[2:], pad_d, kernel, self.dilation)
+        run = layout_d.step * layout_d.row  # input positions per sample
+        size = self._group_size(n, layout.step * layout.row)  # the forward pass's groups
+        flat_d = self._work_array("dout", (c_out, layout_d.length), dtype, fill=0)
+        layout_d.samples(flat_d, n, dout.shape[2:])[...] = dout.swapaxes(0, 1)
+        flat = self._work["x"]  # the padded, stacked input the forward pass kept
+        if list(pad_d) == list(self.padding):  # "same" padding: the layouts coincide
+            x_at = flat[:, layout.start:layout.start + n * run]
+        else:  # the input at the input gradient's positions, zero elsewhere
+            x_at = self._work_array("x_at", (c_in, n * run), dtype, fill=0)
+            np.reshape(x_at, (c_in, n, layout_d.step, *layout_d.padded[1:]), copy=False)[
+                (slice(None), slice(None)) + tuple(slice(0, s) for s in spatial)] = (
+                layout.samples(flat, n, spatial))
+        cols_d = self._work_array("cols_d", (c_out * math.prod(kernel), size * run), dtype)
+        result = self._work_array("dx", (c_in, size * run), dtype)
         flipped = self.weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
         w_flip = flipped.swapaxes(0, 1).reshape(c_in, -1)
-        grad_t = np.zeros((rows + bias, c_out), dtype)
+        grad_t = np.zeros((cols_d.shape[0], c_in), dtype)
         step = np.empty_like(grad_t)
-        kept_out = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
-        interior_d = (slice(None), slice(None)) + tuple(
-            slice(p, p + o) for p, o in zip(pad_d, out, strict=True))
-        kept_x = (slice(None),) * 3 + tuple(slice(0, s) for s in spatial[1:])
         dx = np.empty(self.x_shape, dtype)
         for first in range(0, n, size):
             m = min(size, n - first)
-            part = dout[first:first + m]
-            group = cols[:rows + bias, :m * run]
-            _widened_columns(flat[first:first + m], kernel, tap_strides, run,
-                             np.reshape(group[:rows], (c_in, *kernel, m, run), copy=False))
-            delta = wide[:, :m]  # (C_out, m, run), zero at the dropped positions
-            np.reshape(delta, (c_out, m, out[0], *padded[1:]), copy=False)[kept_out] = (
-                part.swapaxes(0, 1))
-            delta = np.reshape(delta, (c_out, m * run), copy=False)
-            np.matmul(group, delta.T, out=step)
+            group = cols_d[:, :m * run]
+            layout_d.columns(flat_d, first, m, kernel, np.reshape(
+                group, (c_out, *kernel, m * run), copy=False))
+            np.matmul(group, x_at[:, first * run:(first + m) * run].T, out=step)
             grad_t += step
-            padded_part = flat_d[:m]
-            np.reshape(padded_part[:, :, :total_d], (m, c_out, *padded_d), copy=False)[
-                interior_d] = part
-            group_d = cols_d[:, :m * run_d]
-            _widened_columns(padded_part, kernel, tap_strides_d, run_d, np.reshape(
-                group_d, (c_out, *kernel, m, run_d), copy=False))
-            dx_wide = result[:, :m * run_d]
-            np.matmul(w_flip, group_d, out=dx_wide)
-            np.copyto(dx[first:first + m], np.reshape(
-                dx_wide, (c_in, m, spatial[0], *padded_d[1:]), copy=False)[kept_x]
-                .swapaxes(0, 1))
-        self.grads["weight"] += grad_t[:rows].T.reshape(self.weight.shape)
-        if bias:
-            self.grads["bias"] += grad_t[rows]
+            dx_all = result[:, :m * run]
+            np.matmul(w_flip, group, out=dx_all)
+            np.copyto(dx[first:first + m], layout_d.outputs(dx_all, m, spatial).swapaxes(0, 1))
+        # Row (o, a') of grad_t is tap a = k - 1 - a' of output channel o.
+        grad = grad_t.reshape(c_out, *kernel, c_in)[
+            (slice(None),) + (slice(None, None, -1),) * nd]
+        self.grads["weight"] += np.moveaxis(grad, -1, 1)
+        if self.bias is not None:
+            self.grads["bias"] += dout.sum(axis=(0, *range(2, 2 + nd)))
         return dx
 
     def _group_size(self, n, positions):
