@@ -223,8 +223,9 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
 @pytest.mark.parametrize("group_columns", [None, 1, 30, 10**6])
 def test_fast_routes_equal_readable_route(make, shape, group_columns, monkeypatch):
     # The package's routes (for stride 1 with padding up to the kernel's span minus one:
-    # columns along widened rows and the input gradient as a correlation with the flipped
-    # kernel; otherwise samples side by side in groups and a fold) and the readable route
+    # the batch stacked into one tall map, the input gradient as a correlation with the
+    # flipped kernel; otherwise samples side by side in groups and a fold; "same" padding
+    # and other paddings both occur below) and the readable route
     # the chapter shows: the same output, input gradient and parameter gradients, with the
     # default group size (None), one sample per group (1), groups that leave a smaller
     # last group (30 columns), and the whole batch in one group (10**6).
