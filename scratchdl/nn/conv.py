@@ -41,22 +41,24 @@ class _Stacked:
     """The layout of the stride-1 route: the samples of a batch stacked into one tall map.
 
     Each channel is padded and the samples are laid one above the other along the first
-    spatial axis, sharing their zero rows: sample ``n``'s rows start at row ``n S + p``
-    with ``S = H + p`` (its height plus one padding), so the ``p`` zero rows between two
+    spatial axis, sharing their zero rows: sample ``n``'s values start at row ``n S + P``
+    with ``S = H + P`` (its height plus one padding), so the ``P`` zero rows between two
     samples are the bottom padding of one and the top padding of the next. Flattened,
-    a window at output position (i, j) of the tall map reads, from kernel tap (a, b),
-    position ``i W_p + j + start`` with ``start = a d_h W_p + b d_w`` (``W_p`` the padded
-    width). Counting output positions on the tall map's full rows (``u = i W_p + j``),
-    every tap therefore reads one contiguous run of ``u``: ``flat[start : start + run]``.
-    The positions that are not outputs of a sample (``j >= W_out``, or rows where a
-    window straddles two samples) are computed and then dropped. The same holds for one
-    spatial axis (nothing to widen) and for more (a "row" is then everything after the
-    first axis).
+    a window at position (i, j) of the tall map reads, from kernel tap (a, b), position
+    ``i W_p + j + offset`` with ``offset = a d_h W_p + b d_w`` (``W_p`` the padded
+    width). Counting positions on the tall map's full rows (``u = i W_p + j``), every
+    tap therefore reads one contiguous run: ``flat[offset : offset + count]`` for
+    ``count`` consecutive positions. The positions that are not outputs of a sample
+    (``j >= W_out``, or rows where a window straddles two samples) are computed and then
+    dropped. The same holds for one spatial axis (a row is then one position, so only
+    the positions between samples are dropped) and for more (a row is then everything
+    after the first axis).
 
     Attributes: ``padded`` and ``out`` (one sample's padded and output sizes), ``step``
-    (rows per sample, ``S``), ``row`` (a row's length), ``length`` (one channel's
-    flattened length, with the zeros the last taps read past the end), ``taps`` (the step
-    in the flattened map of each kernel axis).
+    (rows per sample, ``S``), ``row`` (a row's length, ``W_p``), ``length`` (one
+    channel's flattened length, with the zeros the last taps read past the end),
+    ``taps`` (the step in the flattened map of each kernel axis), ``padding``, and
+    ``start`` (where the first sample's first value sits in the flattened map).
     """
 
     def __init__(self, n, sizes, padding, kernel_size, dilation):
@@ -232,8 +234,11 @@ class _ConvNd(Module):
         ``W_mat @ cols`` gives their outputs at every position of their rows, and the
         positions that are outputs are copied into ``y``. Under the rows of the windows
         sits a row of ones, and beside ``W_mat`` a column holding the bias, so the product
-        adds the bias too. A group is small enough for its columns to stay in the
-        processor's cache between the copy and the product.
+        adds the bias too. A group is the fewest samples that give the product at least
+        ``_GROUP_COLUMNS`` columns (or the whole batch), and its columns are multiplied
+        right after they are copied, while they are likely still in the processor's cache
+        (for the 16 -> 32 channel 28x28 layer of ``benchmarks/bench_conv.py``, 5 samples:
+        145 rows by 4,350 columns, 2.5 MB in float32).
         """
         n, c_in = x.shape[:2]
         c_out, kernel = self.out_channels, self.kernel_size
@@ -281,8 +286,9 @@ class _ConvNd(Module):
         gradient: row ``(o, a')`` of ``D`` at input position ``i`` holds
         :math:`\delta^{pad}_{o, i + a' d}`, so :math:`\sum_i x_{c, i} D_{(o, a'), i}` is
         chapter 07's ``conv-weight-grad`` at tap :math:`a = k - 1 - a'`: one product
-        ``D @ X^T`` with the input at the same positions, which for "same" padding
-        (:math:`d(k-1) = 2P`) is a view of the padded input the forward pass kept.
+        ``D @ X^T`` with ``X`` the input laid out at the same positions, zero at those
+        that are not input positions; for "same" padding (:math:`d(k-1) = 2P`) that is a
+        view of the padded input the forward pass kept.
         """
         n, c_in = self.x_shape[:2]
         spatial = self.x_shape[2:]
@@ -339,7 +345,7 @@ class _ConvNd(Module):
         The readable route multiplies ``W_mat`` with each sample's (C k, positions) columns;
         this one copies the windows of ``m`` samples into one (C k, m positions) matrix, so
         one product serves the group (a 7x7 map has only 49 positions per sample, too few
-        for OpenBLAS to run near its full rate; a 28x28 map makes a group of one). Below the
+        for OpenBLAS to run near its full rate; see ``_GROUP_COLUMNS``). Below the
         rows of the windows sits a row of ones and beside ``W_mat`` a column holding the
         bias, so the same product adds the bias. The columns, and the padded input they are
         copied from, live in arrays reused from call to call (:meth:`_work_array`).

@@ -292,7 +292,7 @@ class ConvTranspose2d(Module):
         """The backward pass on the phase grids of :meth:`_scatter_by_phase`: no strided
         im2col.
 
-        Tap ``(a, b)`` of the window at input position ``(i, j)`` read padded output
+        Tap ``(a, b)`` of the window at input position ``(i, j)`` reads padded output
         position ``(i s_h + a d_h, j s_w + b d_w)``, which in that tap's phase grid is
         ``(i, j)`` shifted by the tap's offset. So ``dout`` is copied once into its phase
         grids, and the columns of a chunk of samples are, tap by tap, contiguous runs of
