@@ -145,8 +145,8 @@ class ConvTranspose2d(Module):
                           *out), x.dtype, owner=describe(self), what="the output and its columns")
         n, c_in, h, w = x.shape
         x_mat = x.reshape(n, c_in, h * w)
-        if self._fast:
-            y = self._scatter_by_phase(x, out)  # the same numbers as the fold below, faster
+        if self._fast:  # the same numbers as the fold below (bias included), faster
+            y = self._forward_by_phase(x, out)
         else:
             # (N, C_out k_h k_w, H W): row (o, tap), column (i, j) of sample n is what input
             # position (i, j) sends to output channel o through kernel tap `tap`.
@@ -155,58 +155,82 @@ class ConvTranspose2d(Module):
             y = fold(lambda tap: by_tap[:, :, tap], (n, self.out_channels, *out),
                      self.kernel_size, self.stride, self.padding, self.dilation,
                      self.weight.dtype)
-        if self.bias is not None:
-            y += self.bias[:, None, None]
+            if self.bias is not None:
+                y += self.bias[:, None, None]
         self.x_mat, self.x_shape = x_mat, x.shape
         self.out_shape = (n, self.out_channels, *out)
         return np.ascontiguousarray(y)
 
-    def _scatter_by_phase(self, x, out):
-        """The forward fold of ``W^T x``, done as long contiguous adds, one output phase at a time.
+    def _forward_by_phase(self, x, out):
+        """The forward pass as one product per chunk of samples, one output phase per
+        block of rows, with no adds.
 
-        Tap ``a`` of a window starting at input position ``i`` writes padded output
-        position ``i s + a d``. Output positions of one *phase* ``r`` (those equal to
-        ``r`` modulo ``s``) form a dense grid ``r + s t``, and tap ``a`` writes the
-        phase ``(a d) mod s`` at ``t = i + (a d) // s``: within its phase, every tap is a
-        plain shift of the input grid. With the input's rows widened to the phase
-        grid's width (zero columns added), the shift of a whole (H, W) map is one
-        contiguous run in the flattened phase grid, so each tap is a single long add,
-        not H short strided ones; each phase grid is then copied once into the
-        output's strided positions, which it covers exactly. The batch goes through in
-        chunks whose columns fit in about ``_CHUNK_BYTES``, so they are still in cache
-        when the adds read them.
+        Tap ``a`` of the input value at position ``i`` lands on padded output position
+        ``i s + a d``. Output positions of one *phase* ``r`` (those equal to ``r`` modulo
+        ``s``) form a dense grid ``r + s t``, and tap ``a`` lands in phase
+        ``(a d) mod s`` at ``t = i + q_a`` with ``q_a = (a d) // s``. So the phase-``r``
+        grid is a small correlation of the input: ``G_r[t] = sum over the taps a of
+        phase r of W_a^T x[t - q_a]``. Every phase reads the input at the same few shifts
+        ``q`` (0 or 1 for a 4x4 kernel of stride 2), so one set of columns, the input
+        copied at each shift (in contiguous runs, its rows widened to the grid's width),
+        serves every phase: one product ``W_phases @ cols`` gives every phase grid of a
+        chunk of samples, the bias through a row of ones. Each grid is then copied into
+        the output's strided positions, which it covers exactly. Work arrays are kept
+        between calls (``Module._work_array``).
         """
         n, c_in, h, w = x.shape
-        c_out, taps = self.out_channels, math.prod(self.kernel_size)
-        s_h, s_w = self.stride
-        grid_h, grid_w, shift_w, routes, placements = self._phase_layout(h, out)
-        size = grid_h * grid_w
-        run = h * grid_w
-        chunk = max(1, min(n, _CHUNK_BYTES // (c_out * taps * run * x.itemsize)))
-        # Work arrays kept between calls (Module._work_array); the zero columns that
-        # widen the input's rows are never written.
-        wide = self._work_array("wide", (chunk, c_in, h, grid_w), x.dtype, fill=0)
-        cols = self._work_array("cols", (chunk, c_out * taps, run), x.dtype)
-        phases = self._work_array("phases", (s_h, s_w, chunk, c_out, size + shift_w), x.dtype)
-        w_t = self.weight.reshape(c_in, -1).T  # a view, as the fold route multiplies
+        c_out = self.out_channels
+        (s_h, s_w), (d_h, d_w) = self.stride, self.dilation
+        grid_h, grid_w, _, _, placements = self._phase_layout(h, out)
+        shifts_h = [a * d_h // s_h for a in range(self.kernel_size[0])]
+        shifts_w = [b * d_w // s_w for b in range(self.kernel_size[1])]
+        q_h, q_w = max(shifts_h), max(shifts_w)
+        # The input padded by q_h rows above and q_w columns on the left, its rows as wide
+        # as a grid's plus q_w; position u = t_h width + t_w of a grid reads, at shift
+        # (q_a, q_b), flat position u + (q_h - q_a) width + (q_w - q_b).
+        width = grid_w + q_w
+        run = grid_h * width
+        length = (grid_h + q_h) * width + q_w
+        flat = self._work_array("x", (n, c_in, length), x.dtype, fill=0)
+        np.reshape(flat[:, :, :length - q_w], (n, c_in, grid_h + q_h, width), copy=False)[
+            :, :, q_h:q_h + h, q_w:q_w + w] = x
+        # W_phases: row (phase_h, phase_w, o), column (c, q_h - q_a, q_w - q_b), then the
+        # bias column.
+        shifts = (q_h + 1) * (q_w + 1)
+        bias = self.bias is not None
+        w_phases = np.zeros((s_h, s_w, c_out, c_in, q_h + 1, q_w + 1), x.dtype)
+        for a, b in itertools.product(*(range(k) for k in self.kernel_size)):
+            w_phases[a * d_h % s_h, b * d_w % s_w, :, :, q_h - shifts_h[a],
+                     q_w - shifts_w[b]] = self.weight[:, :, a, b].T
+        w_phases = w_phases.reshape(s_h * s_w * c_out, c_in * shifts)
+        if bias:
+            w_phases = np.concatenate(
+                [w_phases, np.tile(self.bias, s_h * s_w)[:, None]], axis=1)
+        chunk = max(1, min(n, _CHUNK_BYTES // ((c_in * shifts + 1) * run * x.itemsize)))
+        cols = self._work_array("cols", (c_in * shifts + 1, chunk * run), x.dtype, fill=1)
+        grids = self._work_array("grids_out", (s_h * s_w * c_out, chunk * run), x.dtype)
+        item = x.itemsize
         y = np.empty((n, c_out, *out), x.dtype)
         for first in range(0, n, chunk):
             m = min(chunk, n - first)
-            wide[:m, :, :, :w] = x[first:first + m]
-            np.matmul(w_t, wide[:m].reshape(m, c_in, run), out=cols[:m])
-            by_tap = cols[:m].reshape(m, c_out, taps, run)
-            grids = phases[:, :, :m]
-            grids[...] = 0
-            for tap, ((r_h, r_w), start) in enumerate(routes):
-                grids[r_h, r_w, :, :, start:start + run] += by_tap[:, :, tap]
+            group = cols[:c_in * shifts + bias, :m * run]
+            source = flat[first:first + m]
+            np.copyto(np.reshape(group[:c_in * shifts], (c_in, q_h + 1, q_w + 1, m, run),
+                                 copy=False),
+                      np.lib.stride_tricks.as_strided(
+                          source, (c_in, q_h + 1, q_w + 1, m, run),
+                          (source.strides[1], width * item, item, source.strides[0], item),
+                          writeable=False))
+            result = grids[:, :m * run]
+            np.matmul(w_phases, group, out=result)
+            by_phase = np.reshape(result, (s_h, s_w, c_out, m, grid_h, width), copy=False)
             for (r_h, r_w), (in_grid, in_output) in placements.items():
-                grid = grids[r_h, r_w, :, :, :size].reshape(m, c_out, grid_h, grid_w)
-                y[(slice(first, first + m), slice(None)) + in_output] = grid[
-                    (slice(None), slice(None)) + in_grid]
+                y[(slice(first, first + m), slice(None)) + in_output] = by_phase[
+                    (r_h, r_w, slice(None), slice(None)) + in_grid].swapaxes(0, 1)
         return y
 
     def _phase_layout(self, h, out):
-        """The phase grids of :meth:`_scatter_by_phase` for an input of height ``h`` and
+        """The phase grids of :meth:`_forward_by_phase` for an input of height ``h`` and
         an output of size ``out``: ``(grid_h, grid_w, shift_w, routes, placements)``.
 
         ``routes[tap]`` is the phase ``(r_h, r_w)`` kernel tap ``tap`` writes and its offset
@@ -289,7 +313,7 @@ class ConvTranspose2d(Module):
         return dx.reshape(self.x_shape)
 
     def _backward_by_phase(self, dout):
-        """The backward pass on the phase grids of :meth:`_scatter_by_phase`: no strided
+        """The backward pass on the phase grids of :meth:`_forward_by_phase`: no strided
         im2col.
 
         Tap ``(a, b)`` of the window at input position ``(i, j)`` reads padded output
