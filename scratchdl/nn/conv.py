@@ -6,8 +6,9 @@ one matrix product per sample (all in one batched ``@``), and the backward pass 
 more plus a fold (:func:`scratchdl.functional.col2im`). Like PyTorch, the layers compute a
 cross-correlation (the kernel is not flipped). That readable route is the one chapter 07
 derives; the package runs the same sums arranged for speed (``_forward_fast``: for stride
-1 the batch stacked into one tall map, ``_Stacked``; otherwise groups of samples side
-by side), and tests check the routes agree.
+1 with padding at most ``dilation * (kernel_size - 1)``, the batch stacked into one tall
+map, ``_Stacked``; otherwise groups of samples side by side), and tests check the routes
+agree.
 """
 
 from __future__ import annotations
