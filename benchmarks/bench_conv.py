@@ -108,7 +108,7 @@ def profile_conv(rng, c_in, c_out, size):
     rows = c_in * 9
     size_ = layer._group_size(N, run)
     groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
-    w = np.concatenate([layer.weight.reshape(c_out, rows), layer.bias[:, None]], axis=1)
+    w = layer._weight_and_bias()
     w_flip = layer.weight[:, :, ::-1, ::-1].swapaxes(0, 1).reshape(c_in, -1)
     flat, cols, product = work["x"], work["cols"], work["product"]
     flat_d, cols_d, result = work["dout"], work["cols_d"], work["dx"]

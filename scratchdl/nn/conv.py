@@ -252,9 +252,7 @@ class _ConvNd(Module):
         size = self._group_size(n, run)
         cols = self._work_array("cols", (rows + 1, size * run), x.dtype, fill=1)
         product = self._work_array("product", (c_out, size * run), x.dtype)
-        w = self.weight.reshape(c_out, rows)
-        if bias:
-            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        w = self._weight_and_bias()
         y = np.empty((n, c_out, *layout.out), x.dtype)
         for first in range(0, n, size):
             m = min(size, n - first)
@@ -336,6 +334,15 @@ class _ConvNd(Module):
             self.grads["bias"] += dout.sum(axis=(0, *range(2, 2 + nd)))
         return dx
 
+    def _weight_and_bias(self):
+        """``W_mat`` (C_out, C k) with the bias as one more column, the weights of the fast
+        routes' product with columns that end in a row of ones (``W_mat`` alone without a
+        bias)."""
+        w = self.weight.reshape(self.out_channels, -1)
+        if self.bias is None:
+            return w
+        return np.concatenate([w, self.bias[:, None]], axis=1)
+
     def _group_size(self, n, positions):
         """Samples per group: enough for ``_GROUP_COLUMNS`` columns, at most the batch."""
         return max(1, min(n, -(-_GROUP_COLUMNS // positions)))
@@ -372,9 +379,7 @@ class _ConvNd(Module):
         bias = self.bias is not None
         store = self._work_array("cols", (-(-n // size), rows + 1, size * positions),
                                  x.dtype, fill=1)
-        w = self.weight.reshape(c_out, rows)
-        if bias:
-            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        w = self._weight_and_bias()
         product = (self._work_array("product", (c_out, size * positions), x.dtype)
                    if size > 1 else None)
         # Window axes (N, C, *out, *k) to (C, *k, N, *out): rows (c, tap), columns

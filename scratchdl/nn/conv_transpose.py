@@ -22,7 +22,8 @@ from scratchdl.nn._checks import as_tuple, check_dout, check_dtype, check_spatia
 from scratchdl.nn.linear import register_default_parameters
 from scratchdl.nn.module import Module
 
-# Columns processed at a time by the forward pass's scatter: about L2 cache.
+# Bytes of columns processed at a time by both fast passes (a chunk of samples): about the
+# L2 cache.
 _CHUNK_BYTES = 2 * 1024 * 1024
 
 
@@ -114,7 +115,8 @@ class ConvTranspose2d(Module):
             self.out_channels * math.prod(self.kernel_size), self.out_channels, bias, dtype,
             rng)
         self.x_mat = None  # the input as (N, C_in, H * W), cached for the weight gradient
-        # Forward scatters phase by phase (tests check it against the plain fold).
+        # The package runs both passes phase by phase (_forward_by_phase,
+        # _backward_by_phase); tests check them against the readable fold and im2col.
         self._fast = True
         self.x_shape = self.out_shape = None
 
