@@ -97,6 +97,7 @@ def profile_conv(rng, c_in, c_out, size):
     ``_backward_stride_one``), each run over every group of samples, on the layer's own
     work arrays."""
     _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
+    layer._threads = 1  # the whole batch as one part: the stages below are one part's
     layer.forward(x)
     layer.backward(dout)
     work, kernel, dilation = layer._work, layer.kernel_size, layer.dilation
@@ -110,8 +111,8 @@ def profile_conv(rng, c_in, c_out, size):
     groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
     w = layer._weight_and_bias()
     w_flip = layer.weight[:, :, ::-1, ::-1].swapaxes(0, 1).reshape(c_in, -1)
-    flat, cols, product = work["x"], work["cols"], work["product"]
-    flat_d, cols_d, result = work["dout"], work["cols_d"], work["dx"]
+    flat, cols, product = work["x0"], work["cols0"], work["product0"]
+    flat_d, cols_d, result = work["dout0"], work["cols_d0"], work["dx0"]
     x_at = flat[:, layout.start:layout.start + N * run_d]  # "same" padding
     y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)
     step = np.empty((cols_d.shape[0], c_in), x.dtype)

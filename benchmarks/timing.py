@@ -1,8 +1,13 @@
 """What every benchmark script shares: the machine's BLAS, the timing protocol, the report.
 
 The protocol (DESIGN.md): scratchdl and PyTorch CPU run side by side in one process,
-interleaved, each call preceded by a short pause, median of several repeats after a
-warm-up, PyTorch with as many threads as NumPy's BLAS uses.
+interleaved, median of several repeats after a warm-up, PyTorch with as many threads as
+NumPy's BLAS uses. Each repeat is a short pause (so the other library's threads have
+stopped spinning), one untimed call, then the mean of ``CALLS`` calls in a row: the state
+a layer is in inside a training loop. A single call timed right after the pause measured a
+cold start instead: PyTorch's forward + backward of ``bench_conv.py``'s 16 -> 32 channel
+Conv2d took 19-24 ms that way against 9-10 ms in a loop, and scratchdl's 19-32 ms against
+15-19 ms, so the ratio moved with each library's cold start, not with its speed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import torch
 from threadpoolctl import threadpool_info
 
 REPEATS = 15
-PAUSE = 0.2  # seconds: let OpenBLAS worker threads stop spinning before each timed call
+PAUSE = 0.3  # seconds: let OpenBLAS worker threads stop spinning before each repeat
+CALLS = 3  # timed calls per repeat, after one untimed call
 # The clock every timing reads: wall time by default. ``use_cpu_clock()`` switches to this
 # process's CPU time, which other processes on a shared machine disturb far less; it
 # measures the same thing only when everything runs on one thread.
@@ -49,28 +55,28 @@ def setup_threads() -> None:
     print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} thread(s)")
 
 
-def median_time(fn, repeats: int = REPEATS) -> float:
-    """Median seconds of ``fn()`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        time.sleep(PAUSE)
-        start = CLOCK()
+def repeat_time(fn) -> float:
+    """One repeat: pause, one untimed call of ``fn``, then the mean seconds of ``CALLS``
+    calls in a row."""
+    time.sleep(PAUSE)
+    fn()  # this side's threads awake and its caches filled, as inside a training loop
+    start = CLOCK()
+    for _ in range(CALLS):
         fn()
-        times.append(CLOCK() - start)
-    return statistics.median(times)
+    return (CLOCK() - start) / CALLS
+
+
+def median_time(fn, repeats: int = REPEATS) -> float:
+    """Median seconds of ``fn()`` over ``repeats`` repeats (:func:`repeat_time`)."""
+    return statistics.median(repeat_time(fn) for _ in range(repeats))
 
 
 def interleaved(ours, theirs, repeats: int = REPEATS) -> tuple[float, float]:
-    """Median seconds of ``ours()`` and ``theirs()``, timed alternately after a warm-up."""
+    """Median seconds of ``ours()`` and ``theirs()``, their repeats taken alternately."""
     t_ours, t_theirs = [], []
-    ours(), theirs()
     for _ in range(repeats):
-        for fn, store in ((ours, t_ours), (theirs, t_theirs)):
-            time.sleep(PAUSE)
-            start = CLOCK()
-            fn()
-            store.append(CLOCK() - start)
+        t_ours.append(repeat_time(ours))
+        t_theirs.append(repeat_time(theirs))
     return statistics.median(t_ours), statistics.median(t_theirs)
 
 

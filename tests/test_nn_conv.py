@@ -246,17 +246,25 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv1d(2, 3, 4, stride=3, padding=2, bias=False, rng=0), (4, 2, 13)),
 ])
 @pytest.mark.parametrize("group_columns", [None, 1, 30, 10**6])
-def test_fast_routes_equal_readable_route(make, shape, group_columns, monkeypatch):
+@pytest.mark.parametrize("threads", [None, 2, 3])
+def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, monkeypatch):
     # The package's routes (for stride 1 with padding up to the kernel's span minus one:
     # the batch stacked into one tall map, the input gradient as a correlation with the
     # flipped kernel; otherwise samples side by side in groups and a fold; "same" padding
     # and other paddings both occur below) and the readable route
     # the chapter shows: the same output, input gradient and parameter gradients, with the
     # default group size (None), one sample per group (1), groups that leave a smaller
-    # last group (30 columns), and the whole batch in one group (10**6).
+    # last group (30 columns), and the whole batch in one group (10**6); and with the
+    # stride-1 route's batch cut into parts on 2 or 3 threads (None: as many as NumPy's
+    # BLAS has, 1 in the tests) when each part gets at least that many columns.
     if group_columns is not None:
         monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", group_columns)
-    routes_agree(make(), data(shape), 1)
+        monkeypatch.setattr(conv_module, "_PART_COLUMNS", group_columns)
+    layer = make()
+    layer._threads = threads
+    routes_agree(layer, data(shape), 1)
+    if threads and group_columns == 1 and layer._route == "stride one":
+        assert len(layer._parts) == min(threads, shape[0])  # the batch did run in parts
 
 
 @pytest.mark.parametrize(("make", "shape"), [
@@ -265,13 +273,18 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, monkeypatc
     (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (4, 3, 7, 6)),  # grouped route
     (lambda: ConvTranspose2d(3, 2, 4, stride=2, padding=1, rng=0), (4, 3, 5, 4)),
 ])
-def test_work_arrays_stay_inside_the_layer(make, shape):
+@pytest.mark.parametrize("threads", [None, 2])
+def test_work_arrays_stay_inside_the_layer(make, shape, threads, monkeypatch):
     # The fast routes keep their intermediate arrays from call to call (Module._work_array).
     # What a layer returns must still be the caller's own: later calls, with another batch
     # size and then the first one again, leave earlier outputs and input gradients
     # unchanged, and every call gives the readable route's numbers. The work arrays are
-    # not parameters: they stay out of the state dict.
+    # not parameters: they stay out of the state dict. With threads=2 the stride-1 route
+    # cuts every batch of 2 or more samples into two parts, each with its own arrays.
+    if threads:
+        monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", 1)
     layer = make()
+    layer._threads = threads
     kept = []
     for n, seed in ((shape[0], 0), (shape[0] + 3, 2), (1, 4), (shape[0], 6)):
         y, dx = routes_agree(layer, data((n, *shape[1:]), seed), seed + 1)

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from scratchdl._parallel import blas_threads, run_parts
 from scratchdl.functional import (
     col2im,
     conv_output_size,
@@ -36,6 +37,7 @@ from scratchdl.nn.module import Module
 # products alone): with two threads 12.5 ms in groups of 1 sample, 11.3 of 2, 10.4 of 5
 # (4,200 columns), 12.6 of 10; with one thread 19 ms up to 2 samples and 21 ms for 5.
 _GROUP_COLUMNS = 4096
+_PART_COLUMNS = 2048
 
 
 class _Stacked:
@@ -132,6 +134,8 @@ class _ConvNd(Module):
         # tests check every route gives the same numbers.
         self._fast = True
         self._route = None  # the route the last forward pass took
+        self._parts = None  # the parts of the batch the stride-1 route ran (``_split``)
+        self._threads = None  # threads for the fast route; None: as many as the BLAS has
         self.x_shape = self.out_shape = None
 
     def forward(self, x):
@@ -240,20 +244,46 @@ class _ConvNd(Module):
         right after they are copied, while they are likely still in the processor's cache
         (for the 16 -> 32 channel 28x28 layer of ``benchmarks/bench_conv.py``, 5 samples:
         145 rows by 4,350 columns, 2.5 MB in float32).
+
+        When NumPy's BLAS has several threads, the batch is cut into as many parts, each
+        done as above on its own thread with a one-thread BLAS
+        (:func:`scratchdl._parallel.run_parts`): see :meth:`_split`.
         """
+        n = x.shape[0]
+        layout = _Stacked(n, x.shape[2:], self.padding, self.kernel_size, self.dilation)
+        y = np.empty((n, self.out_channels, *layout.out), x.dtype)
+        self._parts = parts = self._split(n, layout.step * layout.row)
+        run_parts(lambda part: self._forward_stride_one_part(x[part], y[part], part),
+                  parts, self._threads)
+        self.cols, self.x_shape, self._route = None, x.shape, "stride one"
+        self.out_shape = y.shape
+        return y
+
+    def _split(self, n, run):
+        """The batch's parts (slices): one per BLAS thread (:func:`blas_threads`, or
+        ``self._threads`` if set) when every part gets at least ``_GROUP_COLUMNS``
+        columns (``run`` per sample), otherwise the whole batch as one part."""
+        threads = blas_threads() if self._threads is None else self._threads
+        parts = max(1, min(threads, n, n * run // _GROUP_COLUMNS))
+        bounds = [n * k // parts for k in range(parts + 1)]
+        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def _forward_stride_one_part(self, x, y, part):
+        """:meth:`_forward_stride_one` on one part of the batch, ``x``, into ``y``; its
+        work arrays are its own (named after the part's first sample)."""
         n, c_in = x.shape[:2]
         c_out, kernel = self.out_channels, self.kernel_size
+        key = part.start
         layout = _Stacked(n, x.shape[2:], self.padding, kernel, self.dilation)
-        flat = self._work_array("x", (c_in, layout.length), x.dtype, fill=0)
+        flat = self._work_array(f"x{key}", (c_in, layout.length), x.dtype, fill=0)
         layout.samples(flat, n, x.shape[2:])[...] = x.swapaxes(0, 1)  # the rest stays 0
         rows = c_in * math.prod(kernel)
         bias = self.bias is not None
         run = layout.step * layout.row  # positions per sample
-        size = self._group_size(n, run)
-        cols = self._work_array("cols", (rows + 1, size * run), x.dtype, fill=1)
-        product = self._work_array("product", (c_out, size * run), x.dtype)
+        size = self._part_group_size(n, run)
+        cols = self._work_array(f"cols{key}", (rows + 1, size * run), x.dtype, fill=1)
+        product = self._work_array(f"product{key}", (c_out, size * run), x.dtype)
         w = self._weight_and_bias()
-        y = np.empty((n, c_out, *layout.out), x.dtype)
         for first in range(0, n, size):
             m = min(size, n - first)
             group = cols[:rows + bias, :m * run]
@@ -263,9 +293,6 @@ class _ConvNd(Module):
             np.matmul(w, group, out=result)
             np.copyto(y[first:first + m],
                       layout.outputs(result, m, layout.out).swapaxes(0, 1))
-        self.cols, self.x_shape, self._route = None, x.shape, "stride one"
-        self.out_shape = y.shape
-        return y
 
     def _backward_stride_one(self, dout):
         r"""The backward pass of :meth:`_forward_stride_one`, with no fold and no second
@@ -287,35 +314,57 @@ class _ConvNd(Module):
         chapter 07's ``conv-weight-grad`` at tap :math:`a = k - 1 - a'`: one product
         ``D @ X^T`` with ``X`` the input laid out at the same positions, zero at those
         that are not input positions; for "same" padding (:math:`d(k-1) = 2P`) that is a
-        view of the padded input the forward pass kept.
+        view of the padded input the forward pass kept. The parts of the forward pass are
+        the parts here; their weight gradients are added in the parts' order.
         """
-        n, c_in = self.x_shape[:2]
-        spatial = self.x_shape[2:]
+        nd = self._nd
+        dx = np.empty(self.x_shape, dout.dtype)
+        sums = run_parts(lambda part: self._backward_stride_one_part(dout[part], dx[part],
+                                                                     part),
+                         self._parts, self._threads)
+        grad_t = sums[0]
+        for more in sums[1:]:
+            grad_t += more
+        # Row (o, a') of grad_t is tap a = k - 1 - a' of output channel o.
+        grad = grad_t.reshape(self.out_channels, *self.kernel_size, self.in_channels)[
+            (slice(None),) + (slice(None, None, -1),) * nd]
+        self.grads["weight"] += np.moveaxis(grad, -1, 1)
+        if self.bias is not None:
+            self.grads["bias"] += dout.sum(axis=(0, *range(2, 2 + nd)))
+        return dx
+
+    def _backward_stride_one_part(self, dout, dx, part):
+        """:meth:`_backward_stride_one` on one part of the batch: writes its input
+        gradient into ``dx`` and returns its weight gradient (as ``grad_t``, rows
+        ``(o, a')``)."""
+        n, c_in = dout.shape[0], self.in_channels
+        spatial = dx.shape[2:]
         c_out, kernel, nd = self.out_channels, self.kernel_size, self._nd
         dtype = dout.dtype
+        key = part.start
         pad_d = [d * (k - 1) - p for p, d, k in zip(self.padding, self.dilation, kernel,
                                                     strict=True)]
         layout = _Stacked(n, spatial, self.padding, kernel, self.dilation)
         layout_d = _Stacked(n, dout.shape[2:], pad_d, kernel, self.dilation)
         run = layout_d.step * layout_d.row  # input positions per sample
-        size = self._group_size(n, layout.step * layout.row)  # the forward pass's groups
-        flat_d = self._work_array("dout", (c_out, layout_d.length), dtype, fill=0)
+        size = self._part_group_size(n, layout.step * layout.row)  # the forward's groups
+        flat_d = self._work_array(f"dout{key}", (c_out, layout_d.length), dtype, fill=0)
         layout_d.samples(flat_d, n, dout.shape[2:])[...] = dout.swapaxes(0, 1)
-        flat = self._work["x"]  # the padded, stacked input the forward pass kept
+        flat = self._work[f"x{key}"]  # the padded, stacked input the forward pass kept
         if list(pad_d) == list(self.padding):  # "same" padding: the layouts coincide
             x_at = flat[:, layout.start:layout.start + n * run]
         else:  # the input at the input gradient's positions, zero elsewhere
-            x_at = self._work_array("x_at", (c_in, n * run), dtype, fill=0)
+            x_at = self._work_array(f"x_at{key}", (c_in, n * run), dtype, fill=0)
             np.reshape(x_at, (c_in, n, layout_d.step, *layout_d.padded[1:]), copy=False)[
                 (slice(None), slice(None)) + tuple(slice(0, s) for s in spatial)] = (
                 layout.samples(flat, n, spatial))
-        cols_d = self._work_array("cols_d", (c_out * math.prod(kernel), size * run), dtype)
-        result = self._work_array("dx", (c_in, size * run), dtype)
+        cols_d = self._work_array(f"cols_d{key}", (c_out * math.prod(kernel), size * run),
+                                  dtype)
+        result = self._work_array(f"dx{key}", (c_in, size * run), dtype)
         flipped = self.weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
         w_flip = flipped.swapaxes(0, 1).reshape(c_in, -1)
         grad_t = np.zeros((cols_d.shape[0], c_in), dtype)
         step = np.empty_like(grad_t)
-        dx = np.empty(self.x_shape, dtype)
         for first in range(0, n, size):
             m = min(size, n - first)
             group = cols_d[:, :m * run]
@@ -326,13 +375,7 @@ class _ConvNd(Module):
             dx_all = result[:, :m * run]
             np.matmul(w_flip, group, out=dx_all)
             np.copyto(dx[first:first + m], layout_d.outputs(dx_all, m, spatial).swapaxes(0, 1))
-        # Row (o, a') of grad_t is tap a = k - 1 - a' of output channel o.
-        grad = grad_t.reshape(c_out, *kernel, c_in)[
-            (slice(None),) + (slice(None, None, -1),) * nd]
-        self.grads["weight"] += np.moveaxis(grad, -1, 1)
-        if self.bias is not None:
-            self.grads["bias"] += dout.sum(axis=(0, *range(2, 2 + nd)))
-        return dx
+        return grad_t
 
     def _weight_and_bias(self):
         """``W_mat`` (C_out, C k) with the bias as one more column, the weights of the fast
@@ -342,6 +385,13 @@ class _ConvNd(Module):
         if self.bias is None:
             return w
         return np.concatenate([w, self.bias[:, None]], axis=1)
+
+    def _part_group_size(self, n, positions):
+        """Samples per group in a part of the stride-1 route: ``_group_size``, or about
+        ``_PART_COLUMNS`` columns when the batch runs in several parts."""
+        if len(self._parts) > 1:
+            return max(1, min(n, -(-_PART_COLUMNS // positions)))
+        return self._group_size(n, positions)
 
     def _group_size(self, n, positions):
         """Samples per group: enough for ``_GROUP_COLUMNS`` columns, at most the batch."""
