@@ -266,7 +266,7 @@ class _ConvNd(Module):
         threads = blas_threads() if self._threads is None else self._threads
         parts = max(1, min(threads, n, n * run // _GROUP_COLUMNS))
         bounds = [n * k // parts for k in range(parts + 1)]
-        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
 
     def _forward_stride_one_part(self, x, y, part):
         """:meth:`_forward_stride_one` on one part of the batch, ``x``, into ``y``; its
