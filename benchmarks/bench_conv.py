@@ -36,6 +36,7 @@ import sys
 import numpy as np
 import torch
 from timing import (
+    blas_threads,
     forward_backward_pair,
     matmul_rate,
     median_time,
@@ -95,7 +96,8 @@ def profile_conv(rng, c_in, c_out, size):
     """Median time of each stage of scratchdl's Conv2d forward + backward on one shape,
     the stages of the package's stride-1 route (``_forward_stride_one`` and
     ``_backward_stride_one``), each run over every group of samples, on the layer's own
-    work arrays."""
+    work arrays. The layer runs the batch as one part here (with several BLAS threads the
+    benchmark's timing cuts it into one part per thread, each on one BLAS thread)."""
     _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
     layer._threads = 1  # the whole batch as one part: the stages below are one part's
     layer.forward(x)
@@ -157,8 +159,8 @@ def profile_conv(rng, c_in, c_out, size):
     total_time = median_time(
         lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
     print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
-          f"backward ({len(groups)} groups of up to {size_} samples): "
-          f"{total_time * 1e3:.2f} ms")
+          f"backward, the batch as one part on {blas_threads()[0]} BLAS thread(s) "
+          f"({len(groups)} groups of up to {size_} samples): {total_time * 1e3:.2f} ms")
     for name, stage in stages.items():
         if stage.__code__.co_argcount:  # a per-group stage: run it over every group
             seconds = median_time(lambda stage=stage: [stage(*g) for g in groups])
