@@ -97,6 +97,17 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
     os.register_at_fork(after_in_child=_forget_pool)
 
 
+def batch_parts(n, per_sample, least, threads=None):
+    """Slices cutting a batch of ``n`` samples into one part per thread (``threads``,
+    default :func:`blas_threads`), as many as give every part at least ``least`` units
+    of work at ``per_sample`` units per sample; at least one part, the whole batch."""
+    if threads is None:
+        threads = blas_threads()
+    parts = max(1, min(threads, n, n * per_sample // least))
+    bounds = [n * k // parts for k in range(parts + 1)]
+    return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
+
+
 def _in_part(function, part):
     _local.inside = True
     try:

@@ -307,10 +307,10 @@ def test_work_arrays_stay_inside_the_layer(make, shape, threads, monkeypatch):
 ])
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
 def test_conv_transpose_phase_routes_equal_readable_route(make, chunk_bytes, monkeypatch):
-    # The package's passes (one output phase at a time, in chunks of samples: the forward
-    # scatter and the backward's columns copied from the phase grids) and the readable
-    # ones (the plain fold of W^T x; im2col of dout): the same output, input gradient and
-    # parameter gradients.
+    # The package's passes (on the output's phase grids, in chunks of samples: the
+    # forward's one product per chunk, the backward's columns copied from the grids) and
+    # the readable ones (the plain fold of W^T x; im2col of dout): the same output, input
+    # gradient and parameter gradients; also with one chunk per sample (chunk_bytes=1).
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_transpose_module, "_CHUNK_BYTES", chunk_bytes)
     layer = make()

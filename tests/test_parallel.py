@@ -144,3 +144,21 @@ def test_no_openblas_means_one_thread_and_parts_in_order(monkeypatch):
     here = threading.current_thread().name
     assert _parallel.run_parts(lambda _: threading.current_thread().name, [0, 1]) == [
         here, here]
+
+
+@pytest.mark.parametrize(("n", "per_sample", "least", "threads", "count"), [
+    (64, 870, 4096, 2, 2),  # the benchmark's 16 -> 32 channel layer: two parts
+    (64, 72, 4096, 2, 1),  # 7x7 maps: too little work for two parts
+    (5, 10, 1, 8, 5),  # never more parts than samples
+    (7, 10, 20, 3, 3),
+    (1, 10**6, 1, 4, 1),
+    (9, 1, 1, 1, 1),  # one thread: one part
+])
+def test_batch_parts_cover_the_batch_in_order(n, per_sample, least, threads, count):
+    parts = _parallel.batch_parts(n, per_sample, least, threads)
+    assert len(parts) == count
+    assert parts[0].start == 0 and parts[-1].stop == n
+    assert all(a.stop == b.start for a, b in zip(parts[:-1], parts[1:], strict=True))
+    sizes = [part.stop - part.start for part in parts]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+    assert all(size * per_sample >= least for size in sizes) or count == 1

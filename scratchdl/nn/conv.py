@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from scratchdl._parallel import blas_threads, run_parts
+from scratchdl._parallel import batch_parts, run_parts
 from scratchdl.functional import (
     col2im,
     conv_output_size,
@@ -260,13 +260,10 @@ class _ConvNd(Module):
         return y
 
     def _split(self, n, run):
-        """The batch's parts (slices): one per BLAS thread (:func:`blas_threads`, or
-        ``self._threads`` if set) when every part gets at least ``_GROUP_COLUMNS``
-        columns (``run`` per sample), otherwise the whole batch as one part."""
-        threads = blas_threads() if self._threads is None else self._threads
-        parts = max(1, min(threads, n, n * run // _GROUP_COLUMNS))
-        bounds = [n * k // parts for k in range(parts + 1)]
-        return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
+        """The batch's parts (slices): one per BLAS thread (``self._threads`` if set) when
+        every part gets at least ``_GROUP_COLUMNS`` columns (``run`` per sample),
+        otherwise the whole batch as one part."""
+        return batch_parts(n, run, _GROUP_COLUMNS, self._threads)
 
     def _forward_stride_one_part(self, x, y, part):
         """:meth:`_forward_stride_one` on one part of the batch, ``x``, into ``y``; its
