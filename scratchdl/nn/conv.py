@@ -37,6 +37,11 @@ from scratchdl.nn.module import Module
 # products alone): with two threads 12.5 ms in groups of 1 sample, 11.3 of 2, 10.4 of 5
 # (4,200 columns), 12.6 of 10; with one thread 19 ms up to 2 samples and 21 ms for 5.
 _GROUP_COLUMNS = 4096
+# When the stride-1 route runs the batch in parts, one per thread, each product runs on one
+# BLAS thread and both cores share the caches: groups of about this many columns (3 samples
+# of 28x28) were as fast as or slightly faster than 4096 there (the same layer, two parts
+# on two cores, best of 40 forward + backward passes: 14.2 ms in groups of 3 samples, 14.3
+# of 2, 14.8 of 5).
 _PART_COLUMNS = 2048
 
 
