@@ -267,6 +267,33 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
         assert len(layer._parts) == min(threads, shape[0])  # the batch did run in parts
 
 
+@pytest.mark.parametrize(("make", "shape", "tiles"), [
+    (lambda: MaxPool2d(2), (3, 2, 8, 8), True),
+    (lambda: MaxPool2d(2), (2, 3, 7, 9), True),  # the last row and column in no window
+    (lambda: MaxPool2d((2, 3)), (2, 2, 6, 8), True),
+    (lambda: MaxPool1d(3), (2, 3, 10), True),
+    (lambda: AvgPool2d(2), (2, 3, 7, 6), True),
+    (lambda: AvgPool1d(4), (3, 2, 9), True),
+    (lambda: MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 7), False),  # overlapping: fold
+    (lambda: MaxPool2d(2, padding=1), (2, 2, 6, 6), False),
+    (lambda: AvgPool1d(3, stride=2), (2, 2, 8), False),
+])
+@pytest.mark.parametrize("ties", [False, True])
+def test_pooling_routes_equal_readable_route(make, shape, tiles, ties, monkeypatch):
+    # Windows that tile the input (no padding, stride = kernel) get their backward pass
+    # written without a fold (_PoolNd._spread); the readable fold gives the same output and
+    # input gradient. With ties (integer inputs) the first maximum still wins in both.
+    spread = []
+    original = type(make())._spread
+    monkeypatch.setattr(type(make()), "_spread", lambda self, write: (
+        spread.append(1), original(self, write))[1])
+    x = data(shape)
+    if ties:
+        x = np.round(x)
+    routes_agree(make(), x, 1)
+    assert bool(spread) == tiles  # the package took the route it should
+
+
 @pytest.mark.parametrize(("make", "shape"), [
     (lambda: Conv2d(3, 4, 3, padding=1, rng=0), (4, 3, 6, 5)),  # the stride-1 route
     (lambda: Conv1d(2, 3, 5, padding=2, rng=0), (4, 2, 9)),
