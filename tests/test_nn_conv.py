@@ -239,6 +239,11 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv2d(3, 3, (3, 2), padding=(2, 1), dilation=2, rng=0), (2, 3, 7, 6)),
     (lambda: Conv1d(3, 2, 3, padding=3, rng=0), (2, 3, 9)),
     (lambda: Conv1d(4, 4, 5, padding=2, bias=False, rng=0), (3, 4, 12)),
+    # Few input channels (C_out >= 4 C_in): the stride-1 route's narrow backward pass.
+    (lambda: Conv2d(1, 4, 3, padding=1, rng=0), (3, 1, 6, 5)),
+    (lambda: Conv2d(2, 8, (3, 2), padding=(2, 1), dilation=(2, 1), rng=0), (2, 2, 7, 6)),
+    (lambda: Conv1d(1, 5, 4, padding=1, bias=False, rng=0), (3, 1, 11)),
+    (lambda: Conv1d(1, 4, 3, rng=0), (2, 1, 8)),
     # Strides other than 1: the grouped route folds with functional.fold.
     (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (5, 3, 9, 8)),
     (lambda: Conv2d(2, 3, (3, 2), stride=(2, 3), padding=(0, 1), dilation=(1, 2), rng=0),
@@ -254,17 +259,21 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
     # and other paddings both occur below) and the readable route
     # the chapter shows: the same output, input gradient and parameter gradients, with the
     # default group size (None), one sample per group (1), groups that leave a smaller
-    # last group (30 columns), and the whole batch in one group (10**6); and with the
+    # last group (30 columns), and the whole batch in one group (10**6); with the
     # stride-1 route's batch cut into parts on 2 or 3 threads (None: as many as NumPy's
     # BLAS has, 1 in the tests) when each part gets at least that many columns.
     if group_columns is not None:
         monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", group_columns)
         monkeypatch.setattr(conv_module, "_PART_COLUMNS", group_columns)
+        monkeypatch.setattr(conv_module, "_PART_WORK", group_columns)
     layer = make()
     layer._threads = threads
     routes_agree(layer, data(shape), 1)
-    if threads and group_columns == 1 and layer._route == "stride one":
+    if threads and group_columns == 1 and layer._stride_one():
         assert len(layer._parts) == min(threads, shape[0])  # the batch did run in parts
+    # The narrow backward pass ran exactly when the layer has few input channels.
+    narrow = layer._stride_one() and 4 * layer.in_channels <= layer.out_channels
+    assert ("dflat0" in layer._work) == narrow
 
 
 @pytest.mark.parametrize(("make", "shape", "tiles"), [
@@ -310,6 +319,7 @@ def test_work_arrays_stay_inside_the_layer(make, shape, threads, monkeypatch):
     # cuts every batch of 2 or more samples into two parts, each with its own arrays.
     if threads:
         monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", 1)
+        monkeypatch.setattr(conv_module, "_PART_WORK", 1)
     layer = make()
     layer._threads = threads
     kept = []
