@@ -326,8 +326,11 @@ class _ConvNd(Module):
         chapter 07's ``conv-weight-grad`` at tap :math:`a = k - 1 - a'`: one product
         ``D @ X^T`` with ``X`` the input laid out at the same positions, zero at those
         that are not input positions; for "same" padding (:math:`d(k-1) = 2P`) that is a
-        view of the padded input the forward pass kept. The parts of the forward pass are
-        the parts here; their weight gradients are added in the parts' order.
+        view of the padded input the forward pass kept. With few input channels
+        (:math:`C_{out} \ge 4 C_{in}`, a first layer) the columns of :math:`\delta` would
+        dwarf the input's, and :meth:`_backward_narrow_part` runs instead. The parts of
+        the forward pass are the parts here; their weight gradients are added in the
+        parts' order.
         """
         nd = self._nd
         dx = np.empty(self.x_shape, dout.dtype)
