@@ -6,8 +6,8 @@ NumPy's BLAS uses. Each repeat is a short pause (so the other library's threads 
 stopped spinning), one untimed call, then the mean of ``CALLS`` calls in a row: the state
 a layer is in inside a training loop. A single call timed right after the pause measured a
 cold start instead: PyTorch's forward + backward of ``bench_conv.py``'s 16 -> 32 channel
-Conv2d took 19-24 ms that way against 9-10 ms in a loop, and scratchdl's 19-32 ms against
-15-19 ms, so the ratio moved with each library's cold start, not with its speed.
+Conv2d took 19-24 ms that way against 9-11 ms in a loop (in most runs), and scratchdl's 19-32
+ms against 16.5-21 ms, so the ratio moved with each library's cold start, not its speed.
 """
 
 from __future__ import annotations
