@@ -15,10 +15,16 @@ from scratchdl import _parallel
 
 
 def openblas_threads_by_threadpoolctl():
-    """The thread count of NumPy's OpenBLAS as threadpoolctl, an independent reader, sees it."""
+    """The thread count of NumPy's OpenBLAS as threadpoolctl, an independent reader, sees it.
+
+    NumPy's copy is the one in its wheel's ``numpy.libs``; SciPy's wheel ships another
+    (``scipy.libs``), listed too once a test has imported SciPy, with its own count."""
+    libs = os.path.realpath(os.path.join(os.path.dirname(np.__file__), os.pardir,
+                                         "numpy.libs"))
     counts = [pool["num_threads"] for pool in threadpool_info()
-              if pool["internal_api"] == "openblas"]
-    assert counts, "NumPy's OpenBLAS not found by threadpoolctl"
+              if pool["internal_api"] == "openblas"
+              and os.path.realpath(pool["filepath"]).startswith(libs + os.sep)]
+    assert len(counts) == 1, "NumPy's OpenBLAS not found by threadpoolctl"
     return counts[0]
 
 
@@ -34,9 +40,19 @@ def blas_two_threads():
 
 def test_openblas_of_numpy_is_found_and_read_right():
     # The wheel NumPy is installed from ships OpenBLAS; the thread count read through it is
-    # the one threadpoolctl reads, and a change made through it is the one NumPy sees.
+    # the one threadpoolctl reads for NumPy's copy, also with SciPy's copy loaded beside it
+    # (at another count), and a change made through it is the one threadpoolctl sees.
+    import scipy.linalg  # noqa: F401  (loads SciPy's own OpenBLAS)
+
     assert _parallel._functions() is not None
-    assert _parallel.blas_threads() == openblas_threads_by_threadpoolctl()
+    get, set_ = _parallel._functions()
+    before = get()
+    try:
+        for threads in (2, 1):
+            set_(threads)
+            assert _parallel.blas_threads() == openblas_threads_by_threadpoolctl() == threads
+    finally:
+        set_(before)
 
 
 def test_parts_run_on_threads_with_a_one_thread_blas(blas_two_threads):
