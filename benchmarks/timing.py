@@ -12,6 +12,7 @@ ms against 16.5-21 ms, so the ratio moved with each library's cold start, not it
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -39,11 +40,15 @@ def use_cpu_clock() -> None:
 
 
 def blas_threads() -> tuple[int, str]:
-    """Threads and library of the BLAS that NumPy calls."""
-    for pool in threadpool_info():
-        if pool["user_api"] == "blas":
-            library = f"{pool['internal_api']} {pool.get('version', '')}"
-            return pool["num_threads"], f"{library} ({pool.get('architecture', '?')})"
+    """Threads and library of the BLAS that NumPy calls: the copy in NumPy's wheel
+    (``numpy.libs``) when there is one, since SciPy's wheel, once imported, lists its own."""
+    libs = os.path.realpath(os.path.join(os.path.dirname(np.__file__), os.pardir,
+                                         "numpy.libs"))
+    pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    pools.sort(key=lambda pool: not os.path.realpath(pool["filepath"]).startswith(libs))
+    for pool in pools:
+        library = f"{pool['internal_api']} {pool.get('version', '')}"
+        return pool["num_threads"], f"{library} ({pool.get('architecture', '?')})"
     return 1, "unknown"
 
 
