@@ -45,7 +45,7 @@ def routes_agree(layer, x, dout_seed):
     layer.zero_grad()
     y = layer(x)
     if hasattr(layer, "_route"):  # a convolution records the route it took
-        assert layer._route in ("grouped", "stride one")
+        assert layer._route in ("grouped", "stride one", "channels last")
     dout = data(y.shape, dout_seed)
     dx = layer.backward(dout)
     grads = {name: g.copy() for name, g in layer.grads.items()}
@@ -244,6 +244,14 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv2d(2, 8, (3, 2), padding=(2, 1), dilation=(2, 1), rng=0), (2, 2, 7, 6)),
     (lambda: Conv1d(1, 5, 4, padding=1, bias=False, rng=0), (3, 1, 11)),
     (lambda: Conv1d(1, 4, 3, rng=0), (2, 1, 8)),
+    # Small maps with 32 or more input channels: the channels-last route ("same" padding,
+    # none, wider than "same", dilated, no bias, one spatial axis, many output channels).
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (3, 32, 5, 4)),
+    (lambda: Conv2d(32, 5, 3, rng=0), (3, 32, 5, 6)),
+    (lambda: Conv2d(33, 3, (3, 2), padding=(2, 1), dilation=(2, 1), bias=False, rng=0),
+     (2, 33, 4, 3)),
+    (lambda: Conv1d(32, 3, 5, padding=2, rng=0), (3, 32, 4)),
+    (lambda: Conv2d(32, 130, 3, padding=1, rng=0), (2, 32, 4, 4)),
     # Strides other than 1: the grouped route folds with functional.fold.
     (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (5, 3, 9, 8)),
     (lambda: Conv2d(2, 3, (3, 2), stride=(2, 3), padding=(0, 1), dilation=(1, 2), rng=0),
@@ -266,14 +274,35 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
         monkeypatch.setattr(conv_module, "_GROUP_COLUMNS", group_columns)
         monkeypatch.setattr(conv_module, "_PART_COLUMNS", group_columns)
         monkeypatch.setattr(conv_module, "_PART_WORK", group_columns)
+        monkeypatch.setattr(conv_module, "_LAST_POSITIONS", group_columns)
     layer = make()
     layer._threads = threads
     routes_agree(layer, data(shape), 1)
-    if threads and group_columns == 1 and layer._stride_one():
+    stacked = layer._stride_one() and not layer._channels_last(shape[2:])
+    if threads and group_columns == 1 and stacked:
         assert len(layer._parts) == min(threads, shape[0])  # the batch did run in parts
-    # The narrow backward pass ran exactly when the layer has few input channels.
-    narrow = layer._stride_one() and 4 * layer.in_channels <= layer.out_channels
+    # The narrow backward pass ran exactly when the stacked layout has few input channels.
+    narrow = stacked and 4 * layer.in_channels <= layer.out_channels
     assert ("dflat0" in layer._work) == narrow
+
+
+@pytest.mark.parametrize(("make", "shape", "route"), [
+    # 7x7 with padding 1: the stacked layout would compute 72 positions per 49 outputs.
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 7, 7), "channels last"),
+    (lambda: Conv2d(31, 4, 3, padding=1, rng=0), (2, 31, 7, 7), "stride one"),  # few C_in
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 14, 14), "stride one"),  # 240/196
+    (lambda: Conv2d(64, 4, 3, padding=1, rng=0), (2, 64, 8, 8), "channels last"),  # 90 / 64
+    (lambda: Conv1d(64, 4, 9, padding=4, rng=0), (2, 64, 49), "stride one"),  # 53 / 49
+    (lambda: Conv1d(32, 4, 9, padding=4, rng=0), (2, 32, 9), "channels last"),  # 13 / 9
+    (lambda: Conv2d(32, 4, 3, stride=2, padding=1, rng=0), (2, 32, 7, 7), "grouped"),
+])
+def test_convolution_route_follows_the_shape(make, shape, route):
+    # The stride-1 route's stacked layout computes positions that are not outputs; where
+    # they are 1.4 times the outputs or more and the input has at least 32 channels, the
+    # channels-last route runs instead (conv._STACKED_WASTE, conv._LAST_CHANNELS).
+    layer = make()
+    layer(data(shape))
+    assert layer._route == route
 
 
 @pytest.mark.parametrize(("make", "shape", "tiles"), [

@@ -49,6 +49,28 @@ _PART_COLUMNS = 2048
 # 3.8 ms against 2.9 ms for the whole batch with a two-thread BLAS (forward + backward,
 # median of 20 interleaved rounds); for 16 -> 32 (129 million per half) parts are faster.
 _PART_WORK = 32_000_000
+# The stacked layout computes positions that are not outputs (the padding columns of every
+# row, the rows between samples): 72 per 49 outputs on a 7x7 map with padding 1, 30 per 16
+# on 4x4. From ``_STACKED_WASTE`` positions per output on, with at least
+# ``_LAST_CHANNELS`` input channels, the channels-last route runs instead
+# (``_forward_channels_last``), which computes outputs only. Measured forward + backward,
+# float32, batch 64, 3x3 with padding 1, two BLAS threads, median of 9-15 interleaved
+# rounds: 64 -> 64 channels on 7x7 (1.47 positions per output) 5.5-8 ms channels last
+# against 9.7-14 stacked; 32 -> 32 on 7x7 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8
+# against 7.7. On 14x14 (1.22) the two were within noise of each other (one thread and two), on
+# 28x28 (1.11) the stacked layout was faster (16 -> 32: 17.5 against 33.6 ms), and for
+# Conv1d on 49 positions with 9 taps (53 per 49) channels last was 4-12% faster, too
+# little to set the rule by.
+_STACKED_WASTE = 1.4
+# The channels-last route copies runs of C_in values, and its products have C_out columns:
+# with few channels neither pays. On 7x7 (same protocol): 1 -> 16 channels 0.85 ms channels
+# last against 0.41 stacked, 8 -> 16 1.32 against 1.00, 16 -> 16 2.4 against 1.7 with two
+# threads (1.7 against 1.7 with one), 32 -> 32 2.8 against 3.7.
+_LAST_CHANNELS = 32
+# Output positions per group of the channels-last route (16 samples of 7x7): its products
+# have these many rows, and its columns (positions x C_in k) stay in the cache between
+# the copy and the product.
+_LAST_POSITIONS = 784
 
 
 class _Stacked:
@@ -116,6 +138,12 @@ class _Stacked:
             (flat.shape[0], *kernel_size, m * self.step * self.row),
             (flat.strides[0], *(t * item for t in self.taps), item), writeable=False)
         np.copyto(dest, view)
+
+
+def _inside(padding, sizes):
+    """Index of the unpadded values in an array (N, *padded, C) padded by ``padding``."""
+    return (slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, sizes,
+                                                                   strict=True))
 
 
 class _ConvNd(Module):
@@ -228,10 +256,21 @@ class _ConvNd(Module):
             p <= d * (k - 1) for p, d, k in zip(self.padding, self.dilation,
                                                 self.kernel_size, strict=True))
 
+    def _channels_last(self, spatial):
+        """Whether the channels-last route runs for stride 1 on an input of these spatial
+        sizes: the stacked layout would compute at least ``_STACKED_WASTE`` positions per
+        output, and there are at least ``_LAST_CHANNELS`` input channels."""
+        layout = _Stacked(1, spatial, self.padding, self.kernel_size, self.dilation)
+        return (self.in_channels >= _LAST_CHANNELS and layout.step * layout.row
+                >= _STACKED_WASTE * math.prod(layout.out))
+
     def _forward_fast(self, x):
-        """The package's forward pass: :meth:`_forward_stride_one` where it applies,
-        :meth:`_forward_grouped` otherwise."""
+        """The package's forward pass: for stride 1 :meth:`_forward_channels_last` on
+        small maps and :meth:`_forward_stride_one` on the others, :meth:`_forward_grouped`
+        for other strides."""
         if self._stride_one():
+            if self._channels_last(x.shape[2:]):
+                return self._forward_channels_last(x)
             return self._forward_stride_one(x)
         return self._forward_grouped(x)
 
@@ -239,6 +278,8 @@ class _ConvNd(Module):
         """The backward pass of the route the forward pass took."""
         if self._route == "stride one":
             return self._backward_stride_one(dout)
+        if self._route == "channels last":
+            return self._backward_channels_last(dout)
         return self._backward_grouped(dout)
 
     def _forward_stride_one(self, x):
@@ -444,6 +485,116 @@ class _ConvNd(Module):
         np.copyto(dx, layout.samples(dflat, n, spatial).swapaxes(0, 1))
         return grad.reshape(self.weight.shape)
 
+    def _forward_channels_last(self, x):
+        """The forward pass for stride 1 on small maps: the input channels last, so that
+        no position is computed that is not an output.
+
+        The input is padded into an array ``(N, *padded, C_in)`` kept for the backward
+        pass; a group of samples has its columns copied into a ``(positions, k C_in)``
+        matrix, one row per output position (each tap a run of ``C_in`` values), and one
+        product ``cols @ W^T`` gives its outputs as ``(positions, C_out)``, copied into
+        ``y`` with the channels moved back. A column of ones beside the taps and a row
+        holding the bias under ``W^T`` add the bias in the same product. Groups have about
+        ``_LAST_POSITIONS`` positions, so the product has as many rows and its columns are
+        still in the cache when it runs. (Unlike the stride-1 route's, this route's batch is
+        not cut into parts on threads: its products are shaped well enough for OpenBLAS's
+        own threads, and with two threads parts were slower, 12.0-12.5 ms against
+        7.9-8.3 ms for the 64 -> 64 channel 7x7 layer of ``benchmarks/bench_conv.py``,
+        median of 30 interleaved rounds.)
+        """
+        n, c_in = x.shape[:2]
+        padded = self._work_array("x_last", (n, *(s + 2 * p for s, p in zip(
+            x.shape[2:], self.padding, strict=True)), c_in), x.dtype, fill=0)
+        padded[_inside(self.padding, x.shape[2:])] = np.moveaxis(x, 1, -1)
+        out = [s - d * (k - 1) for s, d, k in zip(padded.shape[1:-1], self.dilation,
+                                                 self.kernel_size, strict=True)]
+        positions = math.prod(out)
+        y = np.empty((n, self.out_channels, *out), x.dtype)
+        w = np.moveaxis(self.weight, 1, -1).reshape(self.out_channels, -1)  # (tap, c)
+        if self.bias is not None:
+            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        size = self._group_size(n, positions, _LAST_POSITIONS)
+        rows = c_in * math.prod(self.kernel_size)
+        cols = self._work_array("cols_last", (size * positions, rows + 1), x.dtype, fill=1)
+        product = self._work_array("product_last", (size * positions, w.shape[0]), x.dtype)
+        for first in range(0, n, size):
+            m = min(size, n - first)
+            group = cols[:m * positions, :w.shape[1]]
+            self._last_columns(padded[first:first + m], group[:, :rows])
+            result = product[:m * positions]
+            np.matmul(group, w.T, out=result)
+            np.copyto(y[first:first + m], np.moveaxis(np.reshape(
+                result, (m, *out, w.shape[0]), copy=False), -1, 1))
+        self.cols, self.x_shape, self._route = None, x.shape, "channels last"
+        self.out_shape = y.shape
+        return y
+
+    def _backward_channels_last(self, dout):
+        r"""The backward pass of :meth:`_forward_channels_last`, group by group.
+
+        The group's columns are copied again from the kept input, and ``dout`` laid out as
+        ``(positions, C_out)``, :math:`\boldsymbol{\Delta}`. The weight gradient (with the
+        bias's, from the column of ones) is :math:`\boldsymbol{\Delta}^\top` cols. The
+        input gradient is, as in :meth:`_backward_stride_one`, the correlation of
+        :math:`\delta` padded by :math:`d(k - 1) - P` with the flipped kernel: the columns
+        of the padded :math:`\delta` (channels last again) times ``W_flip``, rows
+        ``(tap, o)`` and one column per input channel.
+        """
+        n = dout.shape[0]
+        c_in, c_out, kernel = self.in_channels, self.out_channels, self.kernel_size
+        nd, dtype = self._nd, dout.dtype
+        spatial, out = self.x_shape[2:], dout.shape[2:]
+        pad_d = [d * (k - 1) - p for p, d, k in zip(self.padding, self.dilation, kernel,
+                                                    strict=True)]
+        positions, inputs = math.prod(out), math.prod(spatial)
+        size = self._group_size(n, positions, _LAST_POSITIONS)  # the forward's groups
+        taps = c_in * math.prod(kernel)
+        rows = taps + (self.bias is not None)
+        padded = self._work["x_last"]  # the padded input the forward pass kept
+        cols = self._work["cols_last"]
+        delta = self._work_array("delta_last", (size * positions, c_out), dtype)
+        padded_d = self._work_array("dout_last", (size, *(o + 2 * p for o, p in zip(
+            out, pad_d, strict=True)), c_out), dtype, fill=0)
+        flipped = self.weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+        # (C_out, C_in, *k) to rows (tap, o) and one column per input channel.
+        w_flip = np.moveaxis(flipped, (0, 1), (-2, -1)).reshape(-1, c_in)
+        cols_d = self._work_array("cols_d_last", (size * inputs, w_flip.shape[0]), dtype)
+        result = self._work_array("dx_last", (size * inputs, c_in), dtype)
+        dx = np.empty(self.x_shape, dtype)
+        grad = np.zeros((c_out, rows), dtype)
+        step = np.empty_like(grad)
+        for first in range(0, n, size):
+            m = min(size, n - first)
+            group = cols[:m * positions, :rows]
+            self._last_columns(padded[first:first + m], group[:, :taps])
+            delta_g = delta[:m * positions]
+            grid = np.reshape(delta_g, (m, *out, c_out), copy=False)
+            np.copyto(grid, np.moveaxis(dout[first:first + m], 1, -1))
+            np.matmul(delta_g.T, group, out=step)
+            grad += step
+            padded_g = padded_d[:m]
+            padded_g[_inside(pad_d, out)] = grid  # the borders stay 0
+            group_d = cols_d[:m * inputs]
+            self._last_columns(padded_g, group_d)
+            dx_g = result[:m * inputs]
+            np.matmul(group_d, w_flip, out=dx_g)
+            np.copyto(dx[first:first + m], np.moveaxis(np.reshape(
+                dx_g, (m, *spatial, c_in), copy=False), -1, 1))
+        self.grads["weight"] += np.moveaxis(grad[:, :taps].reshape(
+            c_out, *kernel, c_in), -1, 1)
+        if self.bias is not None:
+            self.grads["bias"] += grad[:, taps]
+        return dx
+
+    def _last_columns(self, padded, dest):
+        """Copy the columns of ``padded`` (m, *padded, C), channels last, into ``dest``
+        (m positions, k C): row (sample, position), columns (tap, channel), stride 1."""
+        nd = self._nd
+        windows = sliding_windows(np.moveaxis(padded, -1, 1), self.kernel_size,
+                                  (1,) * nd, self.dilation)  # (m, C, *out, *k), a view
+        np.copyto(np.reshape(dest, (*windows.shape[:1], *windows.shape[2:], -1),
+                             copy=False), np.moveaxis(windows, 1, -1))
+
     def _weight_and_bias(self):
         """``W_mat`` (C_out, C k) with the bias as one more column, the weights of the fast
         routes' product with columns that end in a row of ones (``W_mat`` alone without a
@@ -460,9 +611,11 @@ class _ConvNd(Module):
             return max(1, min(n, -(-_PART_COLUMNS // positions)))
         return self._group_size(n, positions)
 
-    def _group_size(self, n, positions):
-        """Samples per group: enough for ``_GROUP_COLUMNS`` columns, at most the batch."""
-        return max(1, min(n, -(-_GROUP_COLUMNS // positions)))
+    def _group_size(self, n, positions, columns=None):
+        """Samples per group: enough for ``columns`` columns (``_GROUP_COLUMNS`` if not
+        given), at most the batch."""
+        columns = _GROUP_COLUMNS if columns is None else columns
+        return max(1, min(n, -(-columns // positions)))
 
     def _forward_grouped(self, x):
         """The forward pass with the samples of each group side by side in the columns.
