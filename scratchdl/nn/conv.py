@@ -7,8 +7,8 @@ more plus a fold (:func:`scratchdl.functional.col2im`). Like PyTorch, the layers
 cross-correlation (the kernel is not flipped). That readable route is the one chapter 07
 derives; the package runs the same sums arranged for speed (``_forward_fast``: for stride
 1 with padding at most ``dilation * (kernel_size - 1)``, the batch stacked into one tall
-map, ``_Stacked``; otherwise groups of samples side by side), and tests check the routes
-agree.
+map, ``_Stacked``, or on small maps the samples laid out with their channels last;
+otherwise groups of samples side by side), and tests check the routes agree.
 """
 
 from __future__ import annotations
