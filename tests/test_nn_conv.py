@@ -109,12 +109,25 @@ def test_im2col_col2im_are_adjoint():
     assert np.vdot(cols, c) == pytest.approx(np.vdot(x, col2im(c, x.shape, *args)), rel=1e-12)
 
 
-def test_conv_keeps_float32():
-    layer = Conv2d(2, 3, 3, padding=1, rng=0, dtype=np.float32)
-    x = data((2, 2, 5, 5)).astype(np.float32)
+@pytest.mark.parametrize(("c_in", "route"), [(2, "stride one"), (32, "channels last")])
+def test_conv_keeps_float32(c_in, route):
+    # In float32, on the stacked route and the channels-last one: float32 throughout, and
+    # the numbers of the float64 readable route up to float32 rounding.
+    layer = Conv2d(c_in, 3, 3, padding=1, rng=0, dtype=np.float32)
+    x = data((2, c_in, 5, 5)).astype(np.float32)
+    dout = data((2, 3, 5, 5), 1).astype(np.float32)
     y = layer(x)
-    assert y.dtype == np.float32 and layer.backward(np.ones_like(y)).dtype == np.float32
-    assert layer.grads["weight"].dtype == np.float32
+    assert layer._route == route
+    dx = layer.backward(dout)
+    assert y.dtype == dx.dtype == layer.grads["weight"].dtype == np.float32
+    exact = Conv2d(c_in, 3, 3, padding=1, rng=0)
+    exact.load_state_dict({name: value.astype(np.float64)
+                           for name, value in layer.state_dict().items()})
+    exact._fast = False
+    np.testing.assert_allclose(y, exact(x.astype(np.float64)), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(dx, exact.backward(dout.astype(np.float64)), rtol=0, atol=1e-5)
+    for name, grad in layer.grads.items():
+        np.testing.assert_allclose(grad, exact.grads[name], rtol=0, atol=1e-4)
 
 
 def test_backward_accumulates():
@@ -262,7 +275,8 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
 @pytest.mark.parametrize("threads", [None, 2, 3])
 def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, monkeypatch):
     # The package's routes (for stride 1 with padding up to the kernel's span minus one:
-    # the batch stacked into one tall map, the input gradient as a correlation with the
+    # the batch stacked into one tall map, or on small maps with 32 or more input
+    # channels the channels laid out last, the input gradient as a correlation with the
     # flipped kernel; otherwise samples side by side in groups and a fold; "same" padding
     # and other paddings both occur below) and the readable route
     # the chapter shows: the same output, input gradient and parameter gradients, with the
@@ -278,7 +292,10 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
     layer = make()
     layer._threads = threads
     routes_agree(layer, data(shape), 1)
-    stacked = layer._stride_one() and not layer._channels_last(shape[2:])
+    layer(data(shape))  # the fast route again, to see which one it is
+    if layer.in_channels >= 32:  # the rows above that have 32 channels are small maps
+        assert layer._route == "channels last"
+    stacked = layer._route == "stride one"
     if threads and group_columns == 1 and stacked:
         assert len(layer._parts) == min(threads, shape[0])  # the batch did run in parts
     # The narrow backward pass ran exactly when the stacked layout has few input channels.
@@ -336,6 +353,7 @@ def test_pooling_routes_equal_readable_route(make, shape, tiles, ties, monkeypat
     (lambda: Conv2d(3, 4, 3, padding=1, rng=0), (4, 3, 6, 5)),  # the stride-1 route
     (lambda: Conv1d(2, 3, 5, padding=2, rng=0), (4, 2, 9)),
     (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (4, 3, 7, 6)),  # grouped route
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (4, 32, 5, 4)),  # channels last
     (lambda: ConvTranspose2d(3, 2, 4, stride=2, padding=1, rng=0), (4, 3, 5, 4)),
 ])
 @pytest.mark.parametrize("threads", [None, 2])

@@ -7,8 +7,9 @@ more plus a fold (:func:`scratchdl.functional.col2im`). Like PyTorch, the layers
 cross-correlation (the kernel is not flipped). That readable route is the one chapter 07
 derives; the package runs the same sums arranged for speed (``_forward_fast``: for stride
 1 with padding at most ``dilation * (kernel_size - 1)``, the batch stacked into one tall
-map, ``_Stacked``, or on small maps the samples laid out with their channels last;
-otherwise groups of samples side by side), and tests check the routes agree.
+map, ``_Stacked``, or, on small maps with at least ``_LAST_CHANNELS`` input channels, the
+samples laid out with their channels last; otherwise groups of samples side by side), and
+tests check the routes agree.
 """
 
 from __future__ import annotations
@@ -55,12 +56,13 @@ _PART_WORK = 32_000_000
 # ``_LAST_CHANNELS`` input channels, the channels-last route runs instead
 # (``_forward_channels_last``), which computes outputs only. Measured forward + backward,
 # float32, batch 64, 3x3 with padding 1, two BLAS threads, median of 9-15 interleaved
-# rounds: 64 -> 64 channels on 7x7 (1.47 positions per output) 5.5-8 ms channels last
-# against 9.7-14 stacked; 32 -> 32 on 7x7 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8
-# against 7.7. On 14x14 (1.22) the two were within noise of each other (one thread and two), on
-# 28x28 (1.11) the stacked layout was faster (16 -> 32: 17.5 against 33.6 ms), and for
-# Conv1d on 49 positions with 9 taps (53 per 49) channels last was 4-12% faster, too
-# little to set the rule by.
+# rounds (each a pause, one untimed call and the mean of 3): 64 -> 64 channels on 7x7
+# (1.47 positions per output) 5.5-8 ms channels last against 9.7-14 stacked, from run to
+# run; 32 -> 32 on 7x7 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8 against 7.7. On
+# 14x14 (1.22) the two were within noise of each other (one thread and two), on 28x28
+# (1.11) the stacked layout was faster (32 -> 32: 29.2 against 41.6 ms), and for Conv1d
+# on 49 positions with 9 taps (53 per 49) channels last was 4-12% faster, too little to
+# set the rule by.
 _STACKED_WASTE = 1.4
 # The channels-last route copies runs of C_in values, and its products have C_out columns:
 # with few channels neither pays. On 7x7 (same protocol): 1 -> 16 channels 0.85 ms channels
@@ -68,8 +70,11 @@ _STACKED_WASTE = 1.4
 # threads (1.7 against 1.7 with one), 32 -> 32 2.8 against 3.7.
 _LAST_CHANNELS = 32
 # Output positions per group of the channels-last route (16 samples of 7x7): its products
-# have these many rows, and its columns (positions x C_in k) stay in the cache between
-# the copy and the product.
+# have these many rows, and its columns (positions x C_in k, 1.8 MB for 64 channels) are
+# likely still in the cache when the product reads them. The 64 -> 64 channel 7x7 layer,
+# median of 12 interleaved rounds, two BLAS threads: 8.8 ms with 392 positions per group,
+# 7.7 with 784, 8.3 with 1,568, 8.6 with the whole batch (3,136); one thread: 9.9, 9.3,
+# 9.4, 10.8.
 _LAST_POSITIONS = 784
 
 
@@ -265,9 +270,9 @@ class _ConvNd(Module):
                 >= _STACKED_WASTE * math.prod(layout.out))
 
     def _forward_fast(self, x):
-        """The package's forward pass: for stride 1 :meth:`_forward_channels_last` on
-        small maps and :meth:`_forward_stride_one` on the others, :meth:`_forward_grouped`
-        for other strides."""
+        """The package's forward pass: where :meth:`_stride_one` holds,
+        :meth:`_forward_channels_last` if :meth:`_channels_last` says so and
+        :meth:`_forward_stride_one` otherwise; :meth:`_forward_grouped` for the rest."""
         if self._stride_one():
             if self._channels_last(x.shape[2:]):
                 return self._forward_channels_last(x)
@@ -490,13 +495,14 @@ class _ConvNd(Module):
         no position is computed that is not an output.
 
         The input is padded into an array ``(N, *padded, C_in)`` kept for the backward
-        pass; a group of samples has its columns copied into a ``(positions, k C_in)``
-        matrix, one row per output position (each tap a run of ``C_in`` values), and one
+        pass; a group of ``m`` samples has its columns copied into an ``(m positions,
+        k C_in + 1)`` matrix, one row per output position (each tap a run of ``C_in``
+        values, then a 1), and one
         product ``cols @ W^T`` gives its outputs as ``(positions, C_out)``, copied into
-        ``y`` with the channels moved back. A column of ones beside the taps and a row
-        holding the bias under ``W^T`` add the bias in the same product. Groups have about
+        ``y`` with the channels moved back. That column of ones and a row holding the bias
+        under ``W^T`` add the bias in the same product. Groups have about
         ``_LAST_POSITIONS`` positions, so the product has as many rows and its columns are
-        still in the cache when it runs. (Unlike the stride-1 route's, this route's batch is
+        likely still in the cache when it runs. (Unlike the stride-1 route's, this route's batch is
         not cut into parts on threads: its products are shaped well enough for OpenBLAS's
         own threads, and with two threads parts were slower, 12.0-12.5 ms against
         7.9-8.3 ms for the 64 -> 64 channel 7x7 layer of ``benchmarks/bench_conv.py``,
