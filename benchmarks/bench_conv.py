@@ -31,6 +31,7 @@ CPU time rather than wall time, which a busy shared machine disturbs far less.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -46,7 +47,7 @@ from timing import (
 )
 
 from scratchdl import nn
-from scratchdl.nn.conv import _Stacked
+from scratchdl.nn.conv import _inside, _Stacked
 
 TARGET = 1.5
 N = 64
@@ -94,7 +95,7 @@ def transpose_case(rng):
 
 def profile_conv(rng, c_in, c_out, size):
     """Median time of each stage of scratchdl's Conv2d forward + backward on one shape,
-    the stages of the package's stride-1 route (``_forward_stride_one`` and
+    the stages of the package's stacked stride-1 route (``_forward_stride_one`` and
     ``_backward_stride_one``), each run over every group of samples, on the layer's own
     work arrays. The layer runs the batch as one part here (with several BLAS threads the
     benchmark's timing cuts it into one part per thread, each on one BLAS thread)."""
@@ -156,11 +157,17 @@ def profile_conv(rng, c_in, c_out, size):
         "input gradient copy": input_copy,
         "bias grad (sum of dout)": lambda: dout.sum(axis=(0, 2, 3)),
     }
+    report(f"the stacked route, the batch as one part on {blas_threads()[0]} BLAS "
+           f"thread(s)", layer, x, dout, stages, groups)
+
+
+def report(route, layer, x, dout, stages, groups):
+    """Print the median time of the layer's forward + backward pass and of each stage
+    (a stage taking ``(first, m)`` runs over every group of samples)."""
     total_time = median_time(
         lambda: (layer.zero_grad(), layer.forward(x), layer.backward(dout)))
-    print(f"profile of scratchdl Conv2d {N}x{c_in}x{size}x{size}->{c_out} forward + "
-          f"backward, the batch as one part on {blas_threads()[0]} BLAS thread(s) "
-          f"({len(groups)} groups of up to {size_} samples): {total_time * 1e3:.2f} ms")
+    print(f"profile of scratchdl {layer!r} on {x.shape}, {route} ({len(groups)} groups of "
+          f"up to {groups[0][1]} samples): forward + backward {total_time * 1e3:.2f} ms")
     for name, stage in stages.items():
         if stage.__code__.co_argcount:  # a per-group stage: run it over every group
             seconds = median_time(lambda stage=stage: [stage(*g) for g in groups])
@@ -169,11 +176,81 @@ def profile_conv(rng, c_in, c_out, size):
         print(f"  {name:<40} {seconds * 1e3:7.2f} ms  {seconds / total_time:5.0%}")
 
 
+def profile_last(rng, c_in, c_out, size):
+    """Median time of each stage of the channels-last route (``_forward_channels_last``
+    and ``_backward_channels_last``) on one Conv2d shape, on the layer's work arrays."""
+    _, layer, _, x, dout, _ = conv_case(rng, 2, c_in, c_out, size)
+    layer.forward(x)
+    assert layer._route == "channels last", layer._route
+    layer.backward(dout)
+    work = layer._work
+    padded, cols, product = work["x_last"], work["cols_last"], work["product_last"]
+    delta, padded_d = work["delta_last"], work["dout_last"]
+    cols_d, result = work["cols_d_last"], work["dx_last"]
+    spatial = x.shape[2:]
+    positions = math.prod(spatial)  # "same" padding: as many outputs as inputs
+    rows = c_in * 9
+    size_ = cols.shape[0] // positions
+    groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
+    w = np.concatenate([np.moveaxis(layer.weight, 1, -1).reshape(c_out, -1),
+                        layer.bias[:, None]], axis=1)
+    w_flip = np.moveaxis(layer.weight[:, :, ::-1, ::-1], (0, 1), (-2, -1)).reshape(-1, c_in)
+    inside = _inside(layer.padding, spatial)
+    y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)
+    step = np.empty((c_out, rows + 1), x.dtype)
+
+    def columns(first, m):
+        layer._last_columns(padded[first:first + m], cols[:m * positions, :rows])
+
+    def forward_product(first, m):
+        np.matmul(cols[:m * positions], w.T, out=product[:m * positions])
+
+    def output_copy(first, m):
+        y[first:first + m] = np.moveaxis(
+            product[:m * positions].reshape(m, *spatial, c_out), -1, 1)
+
+    def delta_copy(first, m):
+        delta[:m * positions].reshape(m, *spatial, c_out)[...] = np.moveaxis(
+            dout[first:first + m], 1, -1)
+
+    def weight_product(first, m):
+        np.matmul(delta[:m * positions].T, cols[:m * positions], out=step)
+
+    def pad_delta(first, m):
+        padded_d[:m][inside] = delta[:m * positions].reshape(m, *spatial, c_out)
+
+    def delta_columns(first, m):
+        layer._last_columns(padded_d[:m], cols_d[:m * positions])
+
+    def input_product(first, m):
+        np.matmul(cols_d[:m * positions], w_flip, out=result[:m * positions])
+
+    def input_copy(first, m):
+        dx[first:first + m] = np.moveaxis(
+            result[:m * positions].reshape(m, *spatial, c_in), -1, 1)
+
+    stages = {
+        "pad x, channels last": lambda: padded.__setitem__(inside, np.moveaxis(x, 1, -1)),
+        "columns of x (forward and backward)": columns,
+        "forward product cols @ W^T": forward_product,
+        "output copy": output_copy,
+        "dout, channels last": delta_copy,
+        "weight grad Delta^T @ cols": weight_product,
+        "pad dout": pad_delta,
+        "columns of padded dout": delta_columns,
+        "input grad cols_d @ W_flip": input_product,
+        "input gradient copy": input_copy,
+    }
+    report(f"the channels-last route on {blas_threads()[0]} BLAS thread(s); the columns of "
+           "x are copied in both passes, the stage's time is one copy", layer, x, dout,
+           stages, groups)
+
+
 def profile(rng):
     """Where scratchdl's time goes: Conv2d stage by stage (the stages the layer runs) on
-    two shapes, ConvTranspose2d's two passes."""
-    for c_in, c_out, size in (CONV_SHAPES[0], CONV_SHAPES[2]):
-        profile_conv(rng, c_in, c_out, size)
+    two shapes, one per stride-1 route, ConvTranspose2d's two passes."""
+    profile_conv(rng, *CONV_SHAPES[0])
+    profile_last(rng, *CONV_SHAPES[2])
     name, layer, _, x, dout, _ = transpose_case(rng)
     layer.forward(x)
     forward = median_time(lambda: layer.forward(x))
