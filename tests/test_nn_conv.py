@@ -304,19 +304,19 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
 
 
 @pytest.mark.parametrize(("make", "shape", "route"), [
-    # 7x7 with padding 1: the stacked layout would compute 72 positions per 49 outputs.
     (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 7, 7), "channels last"),
     (lambda: Conv2d(31, 4, 3, padding=1, rng=0), (2, 31, 7, 7), "stride one"),  # few C_in
-    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 14, 14), "stride one"),  # 240/196
-    (lambda: Conv2d(64, 4, 3, padding=1, rng=0), (2, 64, 8, 8), "channels last"),  # 90 / 64
-    (lambda: Conv1d(64, 4, 9, padding=4, rng=0), (2, 64, 49), "stride one"),  # 53 / 49
-    (lambda: Conv1d(32, 4, 9, padding=4, rng=0), (2, 32, 9), "channels last"),  # 13 / 9
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 12, 12), "channels last"),  # 144
+    (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 13, 12), "stride one"),  # 156
+    (lambda: Conv2d(32, 4, 3, rng=0), (2, 32, 14, 14), "channels last"),  # 12x12 outputs
+    (lambda: Conv1d(64, 4, 9, padding=4, rng=0), (2, 64, 49), "channels last"),
+    (lambda: Conv1d(32, 4, 9, padding=4, rng=0), (2, 32, 196), "stride one"),
     (lambda: Conv2d(32, 4, 3, stride=2, padding=1, rng=0), (2, 32, 7, 7), "grouped"),
 ])
 def test_convolution_route_follows_the_shape(make, shape, route):
-    # The stride-1 route's stacked layout computes positions that are not outputs; where
-    # they are 1.4 times the outputs or more and the input has at least 32 channels, the
-    # channels-last route runs instead (conv._STACKED_WASTE, conv._LAST_CHANNELS).
+    # For stride 1, small maps (at most 144 output positions per sample) with at least 32
+    # input channels take the channels-last route, the others the stacked map
+    # (conv._LAST_MAP, conv._LAST_CHANNELS); other strides the grouped route.
     layer = make()
     layer(data(shape))
     assert layer._route == route

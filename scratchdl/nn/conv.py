@@ -50,20 +50,25 @@ _PART_COLUMNS = 2048
 # 3.8 ms against 2.9 ms for the whole batch with a two-thread BLAS (forward + backward,
 # median of 20 interleaved rounds); for 16 -> 32 (129 million per half) parts are faster.
 _PART_WORK = 32_000_000
-# The stacked layout computes positions that are not outputs (the padding columns of every
-# row, the rows between samples): 72 per 49 outputs on a 7x7 map with padding 1, 30 per 16
-# on 4x4. From ``_STACKED_WASTE`` positions per output on, with at least
-# ``_LAST_CHANNELS`` input channels, the channels-last route runs instead
-# (``_forward_channels_last``), which computes outputs only. Measured forward + backward,
-# float32, batch 64, 3x3 with padding 1, two BLAS threads, median of 9-15 interleaved
-# rounds (each a pause, one untimed call and the mean of 3): 64 -> 64 channels on 7x7
-# (1.47 positions per output) 5.5-8 ms channels last against 9.7-14 stacked, from run to
-# run; 32 -> 32 on 7x7 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8 against 7.7. On
-# 14x14 (1.22) the two were within noise of each other (one thread and two), on 28x28
-# (1.11) the stacked layout was faster (32 -> 32: 29.2 against 41.6 ms), and for Conv1d
-# on 49 positions with 9 taps (53 per 49) channels last was 4-12% faster, too little to
-# set the rule by.
-_STACKED_WASTE = 1.4
+# On small maps the channels-last route runs instead of the stacked layout
+# (``_forward_channels_last``): up to this many output positions per sample, with at least
+# ``_LAST_CHANNELS`` input channels. The stacked layout computes positions that are not
+# outputs (the padding columns of every row, the rows between samples: 72 per 49 outputs
+# on a 7x7 map with padding 1, 30 per 16 on 4x4, 53 per 49 for 49 positions and 9 taps in
+# 1-D), a large share of a small map's work, and its groups then hold many samples; the
+# channels-last route computes outputs only. Measured forward + backward, float32, batch
+# 64, 3x3 with padding 1 (9 taps with padding 4 in 1-D), median of 9-15 interleaved rounds
+# (each a pause, one untimed call and the mean of 3), channels last against stacked, in
+# ms. Two BLAS threads: 64 -> 64 channels on 7x7 5.5-8 against 9.7-14 (from run to run),
+# on 10x10 13.9-14.2 against 16.0-17.2, on 12x12 20.5 against 21.7; 32 -> 32 on 7x7
+# 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8 against 7.7; Conv1d 64 -> 64 on 49
+# positions 6.6 against 7.4-7.6. Larger maps: on 14x14 the two were within noise of each
+# other or stacked faster (32 -> 32: 15.4 against 12.2), on 28x28 stacked was faster
+# (32 -> 32: 41.6 against 29.2, with a first version of the route that added the bias
+# apart), and so for Conv1d on 196 positions (64 -> 64: 25.9 against 23.8). One BLAS
+# thread: 64 -> 64 on 12x12 28.3 against 38.8, Conv1d on 49 positions 10.2 against 11.5,
+# 32 -> 32 on 14x14 14.1 against 14.3.
+_LAST_MAP = 144
 # The channels-last route copies runs of C_in values, and its products have C_out columns:
 # with few channels neither pays. On 7x7 (same protocol): 1 -> 16 channels 0.85 ms channels
 # last against 0.41 stacked, 8 -> 16 1.32 against 1.00, 16 -> 16 2.4 against 1.7 with two
@@ -263,11 +268,11 @@ class _ConvNd(Module):
 
     def _channels_last(self, spatial):
         """Whether the channels-last route runs for stride 1 on an input of these spatial
-        sizes: the stacked layout would compute at least ``_STACKED_WASTE`` positions per
-        output, and there are at least ``_LAST_CHANNELS`` input channels."""
-        layout = _Stacked(1, spatial, self.padding, self.kernel_size, self.dilation)
-        return (self.in_channels >= _LAST_CHANNELS and layout.step * layout.row
-                >= _STACKED_WASTE * math.prod(layout.out))
+        sizes: at most ``_LAST_MAP`` output positions per sample and at least
+        ``_LAST_CHANNELS`` input channels."""
+        outputs = math.prod(size + 2 * p - d * (k - 1) for size, p, d, k in zip(
+            spatial, self.padding, self.dilation, self.kernel_size, strict=True))
+        return self.in_channels >= _LAST_CHANNELS and outputs <= _LAST_MAP
 
     def _forward_fast(self, x):
         """The package's forward pass: where :meth:`_stride_one` holds,
