@@ -257,13 +257,14 @@ def test_bad_input_is_named_and_changes_nothing(make, x, error, match):
     (lambda: Conv2d(2, 8, (3, 2), padding=(2, 1), dilation=(2, 1), rng=0), (2, 2, 7, 6)),
     (lambda: Conv1d(1, 5, 4, padding=1, bias=False, rng=0), (3, 1, 11)),
     (lambda: Conv1d(1, 4, 3, rng=0), (2, 1, 8)),
-    # Small maps with 32 or more input channels: the channels-last route ("same" padding,
-    # none, wider than "same", dilated, no bias, one spatial axis, many output channels).
+    # Small maps with 32 or more input channels (64 in 1-D): the channels-last route
+    # ("same" padding, none, wider than "same", dilated, no bias, one spatial axis, many
+    # output channels).
     (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (3, 32, 5, 4)),
     (lambda: Conv2d(32, 5, 3, rng=0), (3, 32, 5, 6)),
     (lambda: Conv2d(33, 3, (3, 2), padding=(2, 1), dilation=(2, 1), bias=False, rng=0),
      (2, 33, 4, 3)),
-    (lambda: Conv1d(32, 3, 5, padding=2, rng=0), (3, 32, 4)),
+    (lambda: Conv1d(64, 3, 5, padding=2, rng=0), (3, 64, 4)),
     (lambda: Conv2d(32, 130, 3, padding=1, rng=0), (2, 32, 4, 4)),
     # Strides other than 1: the grouped route folds with functional.fold.
     (lambda: Conv2d(3, 4, 3, stride=2, padding=1, rng=0), (5, 3, 9, 8)),
@@ -293,7 +294,7 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
     layer._threads = threads
     routes_agree(layer, data(shape), 1)
     layer(data(shape))  # the fast route again, to see which one it is
-    if layer.in_channels >= 32:  # the rows above that have 32 channels are small maps
+    if layer.in_channels >= (64 if len(shape) == 3 else 32):  # the small maps above
         assert layer._route == "channels last"
     stacked = layer._route == "stride one"
     if threads and group_columns == 1 and stacked:
@@ -310,13 +311,15 @@ def test_fast_routes_equal_readable_route(make, shape, group_columns, threads, m
     (lambda: Conv2d(32, 4, 3, padding=1, rng=0), (2, 32, 13, 12), "stride one"),  # 156
     (lambda: Conv2d(32, 4, 3, rng=0), (2, 32, 14, 14), "channels last"),  # 12x12 outputs
     (lambda: Conv1d(64, 4, 9, padding=4, rng=0), (2, 64, 49), "channels last"),
-    (lambda: Conv1d(32, 4, 9, padding=4, rng=0), (2, 32, 196), "stride one"),
+    (lambda: Conv1d(63, 4, 9, padding=4, rng=0), (2, 63, 49), "stride one"),  # few C_in
+    (lambda: Conv1d(64, 4, 9, padding=4, rng=0), (2, 64, 196), "stride one"),
     (lambda: Conv2d(32, 4, 3, stride=2, padding=1, rng=0), (2, 32, 7, 7), "grouped"),
 ])
 def test_convolution_route_follows_the_shape(make, shape, route):
     # For stride 1, small maps (at most 144 output positions per sample) with at least 32
-    # input channels take the channels-last route, the others the stacked map
-    # (conv._LAST_MAP, conv._LAST_CHANNELS); other strides the grouped route.
+    # input channels (64 in 1-D) take the channels-last route, the others the stacked map
+    # (conv._LAST_MAP, conv._LAST_CHANNELS, conv._LAST_CHANNELS_1D); other strides the
+    # grouped route.
     layer = make()
     layer(data(shape))
     assert layer._route == route

@@ -7,7 +7,7 @@ more plus a fold (:func:`scratchdl.functional.col2im`). Like PyTorch, the layers
 cross-correlation (the kernel is not flipped). That readable route is the one chapter 07
 derives; the package runs the same sums arranged for speed (``_forward_fast``: for stride
 1 with padding at most ``dilation * (kernel_size - 1)``, the batch stacked into one tall
-map, ``_Stacked``, or, on small maps with at least ``_LAST_CHANNELS`` input channels, the
+map, ``_Stacked``, or, on small maps with many input channels (``_channels_last``), the
 samples laid out with their channels last; otherwise groups of samples side by side), and
 tests check the routes agree.
 """
@@ -52,28 +52,34 @@ _PART_COLUMNS = 2048
 _PART_WORK = 32_000_000
 # On small maps the channels-last route runs instead of the stacked layout
 # (``_forward_channels_last``): up to this many output positions per sample, with at least
-# ``_LAST_CHANNELS`` input channels. The stacked layout computes positions that are not
-# outputs (the padding columns of every row, the rows between samples: 72 per 49 outputs
-# on a 7x7 map with padding 1, 30 per 16 on 4x4, 53 per 49 for 49 positions and 9 taps in
-# 1-D), a large share of a small map's work, and its groups then hold many samples; the
-# channels-last route computes outputs only. Measured forward + backward, float32, batch
-# 64, 3x3 with padding 1 (9 taps with padding 4 in 1-D), median of 9-15 interleaved rounds
-# (each a pause, one untimed call and the mean of 3), channels last against stacked, in
-# ms. Two BLAS threads: 64 -> 64 channels on 7x7 5.5-8 against 9.7-14 (from run to run),
-# on 10x10 13.9-14.2 against 16.0-17.2, on 12x12 20.5 against 21.7; 32 -> 32 on 7x7
-# 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8 against 7.7; Conv1d 64 -> 64 on 49
-# positions 6.6 against 7.4-7.6. Larger maps: on 14x14 the two were within noise of each
-# other or stacked faster (32 -> 32: 15.4 against 12.2), on 28x28 stacked was faster
-# (32 -> 32: 41.6 against 29.2, with a first version of the route that added the bias
-# apart), and so for Conv1d on 196 positions (64 -> 64: 25.9 against 23.8). One BLAS
-# thread: 64 -> 64 on 12x12 28.3 against 38.8, Conv1d on 49 positions 10.2 against 11.5,
-# 32 -> 32 on 14x14 14.1 against 14.3.
+# ``_LAST_CHANNELS`` input channels (``_LAST_CHANNELS_1D`` in 1-D). The stacked layout
+# computes positions that are not outputs (the padding columns of every row, the rows
+# between samples: 72 per 49 outputs on a 7x7 map with padding 1, 30 per 16 on 4x4, 53 per
+# 49 for 49 positions and 9 taps in 1-D), a large share of a small 2-D map's work, and its
+# groups then hold many samples; the channels-last route computes outputs only. Measured
+# forward + backward, float32, batch 64, 3x3 with padding 1 (9 taps with padding 4 in
+# 1-D), median of 9-15 interleaved rounds (each a pause, one untimed call and the mean of
+# 3), channels last against stacked, in ms. Two BLAS threads: 64 -> 64 channels on 7x7
+# 5.5-8 against 9.7-14 (from run to run), on 10x10 13.9-14.2 against 16.0-17.2, on 12x12
+# 20.5 against 21.7; 32 -> 32 on 7x7 2.2-2.8 against 2.8-3.7; 64 -> 128 on 4x4 4.8 against
+# 7.7; Conv1d 64 -> 64 on 49 positions 6.6 against 7.4-7.6. Larger maps: on 14x14 the two
+# were within noise of each other or stacked faster (32 -> 32: 15.4 against 12.2), on
+# 28x28 stacked was faster (32 -> 32: 41.6 against 29.2, with a first version of the route
+# that added the bias apart), and so for Conv1d on 196 positions (64 -> 64: 25.9 against
+# 23.8). One BLAS thread: 64 -> 64 on 12x12 28.3 against 38.8, Conv1d on 49 positions 10.2
+# against 11.5, 32 -> 32 on 14x14 14.1 against 14.3.
 _LAST_MAP = 144
 # The channels-last route copies runs of C_in values, and its products have C_out columns:
 # with few channels neither pays. On 7x7 (same protocol): 1 -> 16 channels 0.85 ms channels
 # last against 0.41 stacked, 8 -> 16 1.32 against 1.00, 16 -> 16 2.4 against 1.7 with two
-# threads (1.7 against 1.7 with one), 32 -> 32 2.8 against 3.7.
+# threads (1.7 against 1.7 with one), 32 -> 32 2.8 against 3.7. In 1-D, where the stacked
+# layout drops few positions, it paid only from 64 channels (9 taps, two threads; one
+# thread in brackets): 32 -> 32 on 16 positions 1.51 against 1.42 (1.63 against 1.51), on
+# 49 3.38 against 3.08 (3.14 against 3.24), on 121 9.1 against 5.8 (9.9 against 10.5);
+# 64 -> 64 on 49 6.6 against 7.4-7.6, on 81 11.5 against 12.3 (17.9 against 19.6), on
+# 121 19.1 against 19.0 (29.0 against 31.9).
 _LAST_CHANNELS = 32
+_LAST_CHANNELS_1D = 64
 # Output positions per group of the channels-last route (16 samples of 7x7): its products
 # have these many rows, and its columns (positions x C_in k, 1.8 MB for 64 channels) are
 # likely still in the cache when the product reads them. The 64 -> 64 channel 7x7 layer,
@@ -269,10 +275,11 @@ class _ConvNd(Module):
     def _channels_last(self, spatial):
         """Whether the channels-last route runs for stride 1 on an input of these spatial
         sizes: at most ``_LAST_MAP`` output positions per sample and at least
-        ``_LAST_CHANNELS`` input channels."""
+        ``_LAST_CHANNELS`` input channels (``_LAST_CHANNELS_1D`` for Conv1d)."""
         outputs = math.prod(size + 2 * p - d * (k - 1) for size, p, d, k in zip(
             spatial, self.padding, self.dilation, self.kernel_size, strict=True))
-        return self.in_channels >= _LAST_CHANNELS and outputs <= _LAST_MAP
+        least = _LAST_CHANNELS_1D if self._nd == 1 else _LAST_CHANNELS
+        return self.in_channels >= least and outputs <= _LAST_MAP
 
     def _forward_fast(self, x):
         """The package's forward pass: where :meth:`_stride_one` holds,
