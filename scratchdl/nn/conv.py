@@ -509,16 +509,15 @@ class _ConvNd(Module):
         The input is padded into an array ``(N, *padded, C_in)`` kept for the backward
         pass; a group of ``m`` samples has its columns copied into an ``(m positions,
         k C_in + 1)`` matrix, one row per output position (each tap a run of ``C_in``
-        values, then a 1), and one
-        product ``cols @ W^T`` gives its outputs as ``(positions, C_out)``, copied into
-        ``y`` with the channels moved back. That column of ones and a row holding the bias
-        under ``W^T`` add the bias in the same product. Groups have about
-        ``_LAST_POSITIONS`` positions, so the product has as many rows and its columns are
-        likely still in the cache when it runs. (Unlike the stride-1 route's, this route's batch is
-        not cut into parts on threads: its products are shaped well enough for OpenBLAS's
-        own threads, and with two threads parts were slower, 12.0-12.5 ms against
-        7.9-8.3 ms for the 64 -> 64 channel 7x7 layer of ``benchmarks/bench_conv.py``,
-        median of 30 interleaved rounds.)
+        values, then a 1), and one product ``cols @ W^T`` gives its outputs as
+        ``(positions, C_out)``, copied into ``y`` with the channels moved back. That column
+        of ones and a row holding the bias under ``W^T`` add the bias in the same product.
+        Groups have about ``_LAST_POSITIONS`` positions, so the product has as many rows
+        and its columns are likely still in the cache when it runs. (Unlike the stacked
+        route's, this route's batch is not cut into parts on threads: its products are
+        shaped well enough for OpenBLAS's own threads, and with two threads parts were
+        slower, 12.0-12.5 ms against 7.9-8.3 ms for the 64 -> 64 channel 7x7 layer of
+        ``benchmarks/bench_conv.py``, median of 30 interleaved rounds.)
         """
         n, c_in = x.shape[:2]
         padded = self._work_array("x_last", (n, *(s + 2 * p for s, p in zip(
