@@ -192,8 +192,7 @@ def profile_last(rng, c_in, c_out, size):
     rows = c_in * 9
     size_ = cols.shape[0] // positions
     groups = [(first, min(size_, N - first)) for first in range(0, N, size_)]
-    w = np.concatenate([np.moveaxis(layer.weight, 1, -1).reshape(c_out, -1),
-                        layer.bias[:, None]], axis=1)
+    w = layer._weight_and_bias(np.moveaxis(layer.weight, 1, -1).reshape(c_out, -1))
     w_flip = np.moveaxis(layer.weight[:, :, ::-1, ::-1], (0, 1), (-2, -1)).reshape(-1, c_in)
     inside = _inside(layer.padding, spatial)
     y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)

@@ -527,9 +527,9 @@ class _ConvNd(Module):
                                                  self.kernel_size, strict=True)]
         positions = math.prod(out)
         y = np.empty((n, self.out_channels, *out), x.dtype)
-        w = np.moveaxis(self.weight, 1, -1).reshape(self.out_channels, -1)  # (tap, c)
-        if self.bias is not None:
-            w = np.concatenate([w, self.bias[:, None]], axis=1)
+        # Columns (tap, c), like the channels-last columns.
+        w = self._weight_and_bias(np.moveaxis(self.weight, 1, -1).reshape(
+            self.out_channels, -1))
         size = self._group_size(n, positions, _LAST_POSITIONS)
         rows = c_in * math.prod(self.kernel_size)
         cols = self._work_array("cols_last", (size * positions, rows + 1), x.dtype, fill=1)
@@ -612,11 +612,11 @@ class _ConvNd(Module):
         np.copyto(np.reshape(dest, (*windows.shape[:1], *windows.shape[2:], -1),
                              copy=False), np.moveaxis(windows, 1, -1))
 
-    def _weight_and_bias(self):
+    def _weight_and_bias(self, w=None):
         """``W_mat`` (C_out, C k) with the bias as one more column, the weights of the fast
         routes' product with columns that end in a row of ones (``W_mat`` alone without a
-        bias)."""
-        w = self.weight.reshape(self.out_channels, -1)
+        bias); ``w``, if given, is ``W_mat`` with its columns in another order."""
+        w = self.weight.reshape(self.out_channels, -1) if w is None else w
         if self.bias is None:
             return w
         return np.concatenate([w, self.bias[:, None]], axis=1)
