@@ -184,9 +184,9 @@ def profile_last(rng, c_in, c_out, size):
     assert layer._route == "channels last", layer._route
     layer.backward(dout)
     work = layer._work
-    padded, cols, product = work["x_last"], work["cols_last"], work["product_last"]
-    delta, padded_d = work["delta_last"], work["dout_last"]
-    cols_d, result = work["cols_d_last"], work["dx_last"]
+    x_last, padded = work["x_last"], work["x_padded"]
+    cols, product = work["cols_last"], work["product_last"]
+    padded_d, cols_d, result = work["dout_last"], work["cols_d_last"], work["dx_last"]
     spatial = x.shape[2:]
     positions = math.prod(spatial)  # "same" padding: as many outputs as inputs
     rows = c_in * 9
@@ -195,8 +195,9 @@ def profile_last(rng, c_in, c_out, size):
     w = layer._weight_and_bias(np.moveaxis(layer.weight, 1, -1).reshape(c_out, -1))
     w_flip = np.moveaxis(layer.weight[:, :, ::-1, ::-1], (0, 1), (-2, -1)).reshape(-1, c_in)
     inside = _inside(layer.padding, spatial)
+    x_rows = x_last.reshape(-1, c_in)
     y, dx = np.empty(dout.shape, dout.dtype), np.empty(x.shape, x.dtype)
-    step = np.empty((c_out, rows + 1), x.dtype)
+    step = np.empty(w_flip.shape, x.dtype)
 
     def columns(first, m):
         layer._last_columns(padded[first:first + m], cols[:m * positions, :rows])
@@ -208,18 +209,15 @@ def profile_last(rng, c_in, c_out, size):
         y[first:first + m] = np.moveaxis(
             product[:m * positions].reshape(m, *spatial, c_out), -1, 1)
 
-    def delta_copy(first, m):
-        delta[:m * positions].reshape(m, *spatial, c_out)[...] = np.moveaxis(
-            dout[first:first + m], 1, -1)
-
-    def weight_product(first, m):
-        np.matmul(delta[:m * positions].T, cols[:m * positions], out=step)
-
     def pad_delta(first, m):
-        padded_d[:m][inside] = delta[:m * positions].reshape(m, *spatial, c_out)
+        padded_d[:m][inside] = np.moveaxis(dout[first:first + m], 1, -1)
 
     def delta_columns(first, m):
         layer._last_columns(padded_d[:m], cols_d[:m * positions])
+
+    def weight_product(first, m):
+        np.matmul(cols_d[:m * positions].T, x_rows[first * positions:(first + m) * positions],
+                  out=step)
 
     def input_product(first, m):
         np.matmul(cols_d[:m * positions], w_flip, out=result[:m * positions])
@@ -229,19 +227,19 @@ def profile_last(rng, c_in, c_out, size):
             result[:m * positions].reshape(m, *spatial, c_in), -1, 1)
 
     stages = {
-        "pad x, channels last": lambda: padded.__setitem__(inside, np.moveaxis(x, 1, -1)),
-        "columns of x (forward and backward)": columns,
+        "x, channels last": lambda: np.copyto(x_last, np.moveaxis(x, 1, -1)),
+        "pad x": lambda: padded.__setitem__(inside, x_last),
+        "columns of x": columns,
         "forward product cols @ W^T": forward_product,
         "output copy": output_copy,
-        "dout, channels last": delta_copy,
-        "weight grad Delta^T @ cols": weight_product,
-        "pad dout": pad_delta,
-        "columns of padded dout": delta_columns,
-        "input grad cols_d @ W_flip": input_product,
+        "pad dout, channels last": pad_delta,
+        "columns of padded dout, D": delta_columns,
+        "weight grad D^T @ X": weight_product,
+        "input grad D @ W_flip": input_product,
         "input gradient copy": input_copy,
+        "bias grad (sum of dout)": lambda: dout.sum(axis=(0, 2, 3)),
     }
-    report(f"the channels-last route on {blas_threads()[0]} BLAS thread(s); the columns of "
-           "x are copied in both passes, the stage's time is one copy", layer, x, dout,
+    report(f"the channels-last route on {blas_threads()[0]} BLAS thread(s)", layer, x, dout,
            stages, groups)
 
 

@@ -506,10 +506,11 @@ class _ConvNd(Module):
         """The forward pass for stride 1 on small maps: the input channels last, so that
         no position is computed that is not an output.
 
-        The input is padded into an array ``(N, *padded, C_in)`` kept for the backward
-        pass; a group of ``m`` samples has its columns copied into an ``(m positions,
-        k C_in + 1)`` matrix, one row per output position (each tap a run of ``C_in``
-        values, then a 1), and one product ``cols @ W^T`` gives its outputs as
+        The input is laid out as ``(N, *spatial, C_in)``, kept for the backward pass, and
+        padded into ``(N, *padded, C_in)``; a group of ``m`` samples has its columns
+        copied into an ``(m positions, k C_in + 1)`` matrix, one row per output position
+        (each tap a run of ``C_in`` values, then a 1), and one product ``cols @ W^T``
+        gives its outputs as
         ``(positions, C_out)``, copied into ``y`` with the channels moved back. That column
         of ones and a row holding the bias under ``W^T`` add the bias in the same product.
         Groups have about ``_LAST_POSITIONS`` positions, so the product has as many rows
@@ -520,9 +521,12 @@ class _ConvNd(Module):
         ``benchmarks/bench_conv.py``, median of 30 interleaved rounds.)
         """
         n, c_in = x.shape[:2]
-        padded = self._work_array("x_last", (n, *(s + 2 * p for s, p in zip(
+        # The input channels last, kept for the weight gradient, and padded.
+        x_last = self._work_array("x_last", (n, *x.shape[2:], c_in), x.dtype)
+        np.copyto(x_last, np.moveaxis(x, 1, -1))
+        padded = self._work_array("x_padded", (n, *(s + 2 * p for s, p in zip(
             x.shape[2:], self.padding, strict=True)), c_in), x.dtype, fill=0)
-        padded[_inside(self.padding, x.shape[2:])] = np.moveaxis(x, 1, -1)
+        padded[_inside(self.padding, x.shape[2:])] = x_last
         out = [s - d * (k - 1) for s, d, k in zip(padded.shape[1:-1], self.dilation,
                                                  self.kernel_size, strict=True)]
         positions = math.prod(out)
@@ -547,15 +551,16 @@ class _ConvNd(Module):
         return y
 
     def _backward_channels_last(self, dout):
-        r"""The backward pass of :meth:`_forward_channels_last`, group by group.
+        r"""The backward pass of :meth:`_forward_channels_last`, group by group, both
+        gradients from one set of columns.
 
-        The group's columns are copied again from the kept input, and ``dout`` laid out as
-        ``(positions, C_out)``, :math:`\boldsymbol{\Delta}`. The weight gradient (with the
-        bias's, from the column of ones) is :math:`\boldsymbol{\Delta}^\top` cols. The
-        input gradient is, as in :meth:`_backward_stride_one`, the correlation of
+        As in :meth:`_backward_stride_one`, the input gradient is the correlation of
         :math:`\delta` padded by :math:`d(k - 1) - P` with the flipped kernel: the columns
-        of the padded :math:`\delta` (channels last again) times ``W_flip``, rows
-        ``(tap, o)`` and one column per input channel.
+        ``D`` of the padded :math:`\delta` (channels last again; one row per input
+        position, columns ``(tap a', o)``) times ``W_flip`` (rows ``(a', o)``, one column
+        per input channel). The same columns give the weight gradient: ``D^T X``, with
+        ``X`` the input kept by the forward pass as ``(positions, C_in)``, holds at row
+        ``(a', o)`` the gradient of tap :math:`a = k - 1 - a'`.
         """
         n = dout.shape[0]
         c_in, c_out, kernel = self.in_channels, self.out_channels, self.kernel_size
@@ -565,11 +570,7 @@ class _ConvNd(Module):
                                                     strict=True)]
         positions, inputs = math.prod(out), math.prod(spatial)
         size = self._group_size(n, positions, _LAST_POSITIONS)  # the forward's groups
-        taps = c_in * math.prod(kernel)
-        rows = taps + (self.bias is not None)
-        padded = self._work["x_last"]  # the padded input the forward pass kept
-        cols = self._work["cols_last"]
-        delta = self._work_array("delta_last", (size * positions, c_out), dtype)
+        x_last = np.reshape(self._work["x_last"], (n * inputs, c_in), copy=False)
         padded_d = self._work_array("dout_last", (size, *(o + 2 * p for o, p in zip(
             out, pad_d, strict=True)), c_out), dtype, fill=0)
         flipped = self.weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
@@ -578,29 +579,25 @@ class _ConvNd(Module):
         cols_d = self._work_array("cols_d_last", (size * inputs, w_flip.shape[0]), dtype)
         result = self._work_array("dx_last", (size * inputs, c_in), dtype)
         dx = np.empty(self.x_shape, dtype)
-        grad = np.zeros((c_out, rows), dtype)
-        step = np.empty_like(grad)
+        grad_t = np.zeros(w_flip.shape, dtype)
+        step = np.empty_like(grad_t)
         for first in range(0, n, size):
             m = min(size, n - first)
-            group = cols[:m * positions, :rows]
-            self._last_columns(padded[first:first + m], group[:, :taps])
-            delta_g = delta[:m * positions]
-            grid = np.reshape(delta_g, (m, *out, c_out), copy=False)
-            np.copyto(grid, np.moveaxis(dout[first:first + m], 1, -1))
-            np.matmul(delta_g.T, group, out=step)
-            grad += step
             padded_g = padded_d[:m]
-            padded_g[_inside(pad_d, out)] = grid  # the borders stay 0
+            padded_g[_inside(pad_d, out)] = np.moveaxis(dout[first:first + m], 1, -1)
             group_d = cols_d[:m * inputs]
-            self._last_columns(padded_g, group_d)
+            self._last_columns(padded_g, group_d)  # the borders stay 0
+            np.matmul(group_d.T, x_last[first * inputs:(first + m) * inputs], out=step)
+            grad_t += step
             dx_g = result[:m * inputs]
             np.matmul(group_d, w_flip, out=dx_g)
             np.copyto(dx[first:first + m], np.moveaxis(np.reshape(
                 dx_g, (m, *spatial, c_in), copy=False), -1, 1))
-        self.grads["weight"] += np.moveaxis(grad[:, :taps].reshape(
-            c_out, *kernel, c_in), -1, 1)
+        # Row (a', o) of grad_t is tap a = k - 1 - a' of output channel o.
+        grad = grad_t.reshape(*kernel, c_out, c_in)[(slice(None, None, -1),) * nd]
+        self.grads["weight"] += np.moveaxis(grad, (-2, -1), (0, 1))
         if self.bias is not None:
-            self.grads["bias"] += grad[:, taps]
+            self.grads["bias"] += dout.sum(axis=(0, *range(2, 2 + nd)))
         return dx
 
     def _last_columns(self, padded, dest):
