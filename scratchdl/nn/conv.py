@@ -515,9 +515,9 @@ class _ConvNd(Module):
         padded into ``(N, *padded, C_in)``; a group of ``m`` samples has its columns
         copied into an ``(m positions, k C_in + 1)`` matrix, one row per output position
         (each tap a run of ``C_in`` values, then a 1), and one product ``cols @ W^T``
-        gives its outputs as
-        ``(positions, C_out)``, copied into ``y`` with the channels moved back. That column
-        of ones and a row holding the bias under ``W^T`` add the bias in the same product.
+        gives its outputs as ``(positions, C_out)``, copied into ``y`` with the channels
+        moved back. That column of ones and a row holding the bias under ``W^T`` add the
+        bias in the same product.
         Groups have about ``_LAST_POSITIONS`` positions, so the product has as many rows
         and its columns are likely still in the cache when it runs. (Unlike the stacked
         route's, this route's batch is not cut into parts on threads: its products are
