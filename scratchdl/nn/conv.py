@@ -517,13 +517,13 @@ class _ConvNd(Module):
         (each tap a run of ``C_in`` values, then a 1), and one product ``cols @ W^T``
         gives its outputs as ``(positions, C_out)``, copied into ``y`` with the channels
         moved back. That column of ones and a row holding the bias under ``W^T`` add the
-        bias in the same product.
-        Groups have about ``_LAST_POSITIONS`` positions, so the product has as many rows
-        and its columns are likely still in the cache when it runs. (Unlike the stacked
-        route's, this route's batch is not cut into parts on threads: its products are
-        shaped well enough for OpenBLAS's own threads, and with two threads parts were
-        slower, 12.0-12.5 ms against 7.9-8.3 ms for the 64 -> 64 channel 7x7 layer of
-        ``benchmarks/bench_conv.py``, median of 30 interleaved rounds.)
+        bias in the same product. Groups have about ``_LAST_POSITIONS`` positions, so the
+        product has as many rows and its columns are likely still in the cache when it
+        runs. (Unlike the stacked route's, this route's batch is not cut into parts on
+        threads: its products are shaped well enough for OpenBLAS's own threads, and with
+        two threads parts were slower, 12.0-12.5 ms against 7.9-8.3 ms for the 64 -> 64
+        channel 7x7 layer of ``benchmarks/bench_conv.py``, median of 30 interleaved
+        rounds.)
         """
         n, c_in = x.shape[:2]
         # The input channels last, kept for the weight gradient, and padded.
@@ -576,7 +576,7 @@ class _ConvNd(Module):
         pad_d = [d * (k - 1) - p for p, d, k in zip(self.padding, self.dilation, kernel,
                                                     strict=True)]
         positions, inputs = math.prod(out), math.prod(spatial)
-        size = self._group_size(n, positions, _LAST_POSITIONS)  # the forward's groups
+        size = self._group_size(n, positions, _LAST_POSITIONS)
         x_last = np.reshape(self._work["x_last"], (n * inputs, c_in), copy=False)
         padded_d = self._work_array("dout_last", (size, *(o + 2 * p for o, p in zip(
             out, pad_d, strict=True)), c_out), dtype, fill=0)
